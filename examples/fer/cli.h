@@ -1,0 +1,34 @@
+/* Shared pieces of the fer command: the subcommand table and exit codes. */
+#ifndef FER_CLI_H
+#define FER_CLI_H
+
+#include <string.h>
+
+#include <fer.h>
+
+enum { CLI_OK = 0, CLI_FAILURE = 1, CLI_USAGE = 2 };
+
+typedef struct cli_command {
+  const char *name;
+  const char *summary;
+  int (*run)(int argc, char **argv); /* argv[0] is the command name */
+} cli_command;
+
+static inline int cli_is_help(const char *arg) {
+  return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+/* Subcommands, each in its own cmd_<name>.c. */
+int cmd_detect(int argc, char **argv);
+int cmd_summary(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
+int cmd_video(int argc, char **argv);
+int cmd_train_cascade(int argc, char **argv);
+
+/* The commands that exist in this build; grows as they land. */
+#define CLI_COMMANDS_EXTRA
+
+#endif

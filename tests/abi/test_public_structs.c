@@ -1,0 +1,14 @@
+/* The frozen public structs keep their size and field offsets. */
+#include <stddef.h>
+
+#include "harness.h"
+
+int main(void) {
+  CHECK_EQ_INT(sizeof(fer_rect), 16);
+  CHECK_EQ_INT(offsetof(fer_rect, x), 0);
+  CHECK_EQ_INT(offsetof(fer_rect, y), 4);
+  CHECK_EQ_INT(offsetof(fer_rect, width), 8);
+  CHECK_EQ_INT(offsetof(fer_rect, height), 12);
+  CHECK_EQ_INT(sizeof(fer_status), sizeof(int));
+  return harness_finish();
+}

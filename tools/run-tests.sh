@@ -1,0 +1,74 @@
+#!/bin/sh
+# The whole test suite, as CI runs it (README: "Run the tests").
+#   1. gcc, -Werror, every suite (unit, golden, consumers, ABI, data tests)
+#   2. clang, -Werror, the unit suites
+#   3. ASan + UBSan (clang), every suite but the consumers and ABI checks
+#   4. TSan (clang, without OpenMP, whose runtime TSan cannot see), the
+#      suites that share handles across threads
+#   5. every libFuzzer harness for a bounded time on its seed corpus
+# Build folders are build-ci-*; FER_FUZZ_SECONDS sets the time per harness.
+set -eu
+cd "$(dirname "$0")/.."
+jobs=$(nproc 2>/dev/null || echo 2)
+fuzz_seconds=${FER_FUZZ_SECONDS:-20}
+summary=""
+
+step() { printf '\n==== %s ====\n' "$*"; }
+
+run_suite() { # build-dir, then meson test arguments
+  dir=$1
+  shift
+  meson test -C "$dir" --print-errorlogs --num-processes "$jobs" "$@"
+}
+
+step "gcc -Werror: build and all tests"
+CC=gcc meson setup build-ci-gcc --wipe -Dwerror=true -Dbuildtype=debugoptimized >/dev/null 2>&1 ||
+  CC=gcc meson setup build-ci-gcc -Dwerror=true -Dbuildtype=debugoptimized
+ninja -C build-ci-gcc
+run_suite build-ci-gcc
+summary="$summary gcc:ok"
+
+if command -v clang >/dev/null 2>&1; then
+  step "clang -Werror: build and unit tests"
+  CC=clang meson setup build-ci-clang --wipe -Dwerror=true >/dev/null 2>&1 ||
+    CC=clang meson setup build-ci-clang -Dwerror=true
+  ninja -C build-ci-clang
+  run_suite build-ci-clang --no-suite consumers --no-suite slow
+  summary="$summary clang:ok"
+
+  step "ASan + UBSan: build and tests"
+  CC=clang meson setup build-ci-asan --wipe -Db_sanitize=address,undefined \
+    -Db_lundef=false -Dbuildtype=debugoptimized -Dc_args=-fno-sanitize-recover=undefined \
+    >/dev/null 2>&1 ||
+    CC=clang meson setup build-ci-asan -Db_sanitize=address,undefined \
+      -Db_lundef=false -Dbuildtype=debugoptimized -Dc_args=-fno-sanitize-recover=undefined
+  ninja -C build-ci-asan
+  run_suite build-ci-asan --no-suite consumers --no-suite abi --no-suite slow --timeout-multiplier 4
+  summary="$summary asan+ubsan:ok"
+
+  step "TSan: concurrency tests"
+  CC=clang meson setup build-ci-tsan --wipe -Db_sanitize=thread -Db_lundef=false \
+    -Dopenmp=disabled -Ddefault_library=static >/dev/null 2>&1 ||
+    CC=clang meson setup build-ci-tsan -Db_sanitize=thread -Db_lundef=false \
+      -Dopenmp=disabled -Ddefault_library=static
+  ninja -C build-ci-tsan
+  run_suite build-ci-tsan --suite threads --timeout-multiplier 4
+  summary="$summary tsan:ok"
+
+  step "libFuzzer harnesses, ${fuzz_seconds}s each"
+  fuzz_opts="-Dfuzzers=enabled -Db_lundef=false -Ddefault_library=static -Dopenmp=disabled
+    -Dc_args=-fsanitize=fuzzer-no-link,address,undefined
+    -Dc_link_args=-fsanitize=address,undefined"
+  # shellcheck disable=SC2086
+  CC=clang meson setup build-ci-fuzz --wipe $fuzz_opts >/dev/null 2>&1 ||
+    CC=clang meson setup build-ci-fuzz $fuzz_opts
+  ninja -C build-ci-fuzz
+  FER_FUZZ_SECONDS=$fuzz_seconds run_suite build-ci-fuzz --suite fuzz --num-processes 1 \
+    --timeout-multiplier 10
+  summary="$summary fuzz:ok"
+else
+  echo "clang not found: skipping the clang, sanitizer and fuzz builds" >&2
+fi
+
+step "summary"
+echo "$summary"
