@@ -22,6 +22,7 @@ static void fill_clipped(fer_image *img, int64_t x0, int64_t y0, int64_t x1,
   y0 = FER__MAX(y0, 0);
   x1 = FER__MIN(x1, (int64_t)img->width);
   y1 = FER__MIN(y1, (int64_t)img->height);
+  if (x1 <= x0 || y1 <= y0) return; /* entirely outside */
   int c = img->channels;
   for (int64_t y = y0; y < y1; y++) {
     uint8_t *p = img->pixels + (size_t)y * img->stride + (size_t)x0 * c;

@@ -125,6 +125,7 @@ static fer_status resize_linear(const fer_image *src, fer_image *dst, int cell_m
 static void resize_area_blocks(const fer_image *src, fer_image *dst, int fx, int fy) {
   int c = src->channels;
   unsigned area = (unsigned)(fx * fy);
+  float reciprocal = 1.f / (float)area;
   for (int y = 0; y < dst->height; y++) {
     uint8_t *d = dst->pixels + (size_t)y * dst->stride;
     for (int x = 0; x < dst->width; x++)
@@ -135,7 +136,10 @@ static void resize_area_blocks(const fer_image *src, fer_image *dst, int fx, int
                              (size_t)(x * fx) * c + k;
           for (int i = 0; i < fx; i++) sum += s[i * c];
         }
-        d[x * c + k] = (uint8_t)((sum + area / 2) / area);
+        /* OpenCV's 2x2 path rounds halves up in integers; its other
+         * factors multiply by a float reciprocal and round half to even. */
+        d[x * c + k] = area == 4 ? (uint8_t)((sum + 2) >> 2)
+                                 : (uint8_t)lrintf((float)sum * reciprocal);
       }
   }
 }
@@ -189,12 +193,30 @@ static fer_status resize_area_general(const fer_image *src, fer_image *dst) {
   memset(sum, 0, row_len * sizeof *sum);
   for (int t = 0; t < ny; t++) {
     const uint8_t *s = src->pixels + (size_t)yt[t].src * src->stride;
-    memset(hrow, 0, row_len * sizeof *hrow);
-    for (int i = 0; i < nx; i++) {
-      float w = taps[i].weight;
-      float *h = hrow + (size_t)taps[i].dst * c;
-      const uint8_t *p = s + (size_t)taps[i].src * c;
-      for (int k = 0; k < c; k++) h[k] += p[k] * w;
+    /* Taps come grouped by output pixel: sum each group in a register, in
+     * tap order (the order OpenCV adds them in, so floats round alike). */
+    if (c == 1) {
+      for (int i = 0; i < nx;) {
+        int d = taps[i].dst;
+        float acc = 0;
+        for (; i < nx && taps[i].dst == d; i++) acc += s[taps[i].src] * taps[i].weight;
+        hrow[d] = acc;
+      }
+    } else { /* 3 channels */
+      for (int i = 0; i < nx;) {
+        int d = taps[i].dst;
+        float r = 0, g = 0, b = 0;
+        for (; i < nx && taps[i].dst == d; i++) {
+          const uint8_t *p = s + (size_t)taps[i].src * 3;
+          float w = taps[i].weight;
+          r += p[0] * w;
+          g += p[1] * w;
+          b += p[2] * w;
+        }
+        hrow[(size_t)d * 3] = r;
+        hrow[(size_t)d * 3 + 1] = g;
+        hrow[(size_t)d * 3 + 2] = b;
+      }
     }
     float beta = yt[t].weight;
     for (size_t i = 0; i < row_len; i++) sum[i] += beta * hrow[i];
