@@ -100,13 +100,15 @@ static fer_status read_headers(const uint8_t *data, size_t size, bmp_info *info)
     entry_bytes = 3;
   } else {
     info->width = (int32_t)fer__get_u32le(h + 4);
-    long height = (int32_t)fer__get_u32le(h + 8);
+    int64_t height = (int32_t)fer__get_u32le(h + 8); /* -INT32_MIN fits */
     planes = fer__get_u16le(h + 12);
     info->bpp = fer__get_u16le(h + 14);
     info->compression = fer__get_u32le(h + 16);
     colours_used = fer__get_u32le(h + 32);
     info->top_down = height < 0;
-    info->height = height < 0 ? -height : height;
+    height = height < 0 ? -height : height;
+    /* Past the limit is past the limit: keep the value within a long. */
+    info->height = (long)FER__MIN(height, (int64_t)FER_IMAGE_MAX_SIDE + 1);
     if (header_bytes == 64 && info->compression >= 3)
       return fer__fail(FER_ERR_UNSUPPORTED,
                        "BMP: OS/2 compression %u (Huffman or RLE24)",
