@@ -8,6 +8,8 @@
  * extra fraction bits, the row pass removes those, the 2^13 scale and the
  * factor 8 of the 2-D normalisation, then adds 128.
  */
+#include <string.h>
+
 #include "image/jpeg_internal.h"
 
 #define CONST_BITS 13
@@ -41,80 +43,108 @@ static inline uint8_t range_limit(int64_t x) {
   return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
 }
 
-/* One 1-D pass over in[0], in[step], ..., in[7*step]: writes the eight
- * outputs, still scaled by 2^13, to out[0..7]. */
-static inline void idct_1d(int64_t i0, int64_t i1, int64_t i2, int64_t i3,
-                           int64_t i4, int64_t i5, int64_t i6, int64_t i7,
-                           int64_t out[8]) {
-  /* Even part: a rotation by 3pi/8 of (i2, i6), then butterflies with i0, i4. */
-  int64_t z1 = (i2 + i6) * C_0_541196100;
-  int64_t tmp2 = z1 - i6 * C_1_847759065;
-  int64_t tmp3 = z1 + i2 * C_0_765366865;
-  int64_t tmp0 = (i0 + i4) * (1 << CONST_BITS);
-  int64_t tmp1 = (i0 - i4) * (1 << CONST_BITS);
-  int64_t tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3;
-  int64_t tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2;
+/* One 1-D pass over eight inputs: writes the eight outputs, still scaled by
+ * 2^13, to out[0..7]. Defined for two integer widths: int32_t is enough
+ * for every valid file (see fer__jpeg_idct_islow), int64_t keeps hostile
+ * coefficients from overflowing. */
+#define DEFINE_IDCT_1D(name, T)                                               \
+  static inline void name(T i0, T i1, T i2, T i3, T i4, T i5, T i6, T i7,     \
+                          T out[8]) {                                         \
+    /* Even part: a rotation by 3pi/8 of (i2, i6), butterflies with i0, i4. */ \
+    T z1 = (i2 + i6) * (T)C_0_541196100;                                      \
+    T tmp2 = z1 - i6 * (T)C_1_847759065;                                      \
+    T tmp3 = z1 + i2 * (T)C_0_765366865;                                      \
+    T tmp0 = (i0 + i4) * (T)(1 << CONST_BITS);                                \
+    T tmp1 = (i0 - i4) * (T)(1 << CONST_BITS);                                \
+    T tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3;                               \
+    T tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2;                               \
+    /* Odd part: the four odd inputs mixed through shared rotations. */       \
+    T o0 = i7, o1 = i5, o2 = i3, o3 = i1;                                     \
+    T s1 = o0 + o3, s2 = o1 + o2, s3 = o0 + o2, s4 = o1 + o3;                 \
+    T s5 = (s3 + s4) * (T)C_1_175875602;                                      \
+    o0 *= (T)C_0_298631336;                                                   \
+    o1 *= (T)C_2_053119869;                                                   \
+    o2 *= (T)C_3_072711026;                                                   \
+    o3 *= (T)C_1_501321110;                                                   \
+    s1 *= -(T)C_0_899976223;                                                  \
+    s2 *= -(T)C_2_562915447;                                                  \
+    s3 = s3 * -(T)C_1_961570560 + s5;                                         \
+    s4 = s4 * -(T)C_0_390180644 + s5;                                         \
+    o0 += s1 + s3;                                                            \
+    o1 += s2 + s4;                                                            \
+    o2 += s2 + s3;                                                            \
+    o3 += s1 + s4;                                                            \
+    out[0] = tmp10 + o3;                                                      \
+    out[7] = tmp10 - o3;                                                      \
+    out[1] = tmp11 + o2;                                                      \
+    out[6] = tmp11 - o2;                                                      \
+    out[2] = tmp12 + o1;                                                      \
+    out[5] = tmp12 - o1;                                                      \
+    out[3] = tmp13 + o0;                                                      \
+    out[4] = tmp13 - o0;                                                      \
+  }
+DEFINE_IDCT_1D(idct_1d_32, int32_t)
+DEFINE_IDCT_1D(idct_1d_64, int64_t)
 
-  /* Odd part: the four odd inputs mixed through shared rotations. */
-  int64_t o0 = i7, o1 = i5, o2 = i3, o3 = i1;
-  int64_t s1 = o0 + o3, s2 = o1 + o2, s3 = o0 + o2, s4 = o1 + o3;
-  int64_t s5 = (s3 + s4) * C_1_175875602;
-  o0 *= C_0_298631336;
-  o1 *= C_2_053119869;
-  o2 *= C_3_072711026;
-  o3 *= C_1_501321110;
-  s1 *= -C_0_899976223;
-  s2 *= -C_2_562915447;
-  s3 = s3 * -C_1_961570560 + s5;
-  s4 = s4 * -C_0_390180644 + s5;
-  o0 += s1 + s3;
-  o1 += s2 + s4;
-  o2 += s2 + s3;
-  o3 += s1 + s4;
+/* Both passes over dequantised input `in` (natural order). */
+#define DEFINE_IDCT_2D(name, T, idct_1d)                                      \
+  static void name(const int32_t *in, uint8_t *out, size_t stride) {          \
+    int32_t work[64];                                                         \
+    T r[8];                                                                   \
+    for (int c = 0; c < 8; c++) {                                             \
+      const int32_t *col = in + c;                                            \
+      if (!(col[8] | col[16] | col[24] | col[32] | col[40] | col[48] |        \
+            col[56])) {                                                       \
+        /* Only DC: the full pass would give this same value in every row. */ \
+        int32_t dc = (int32_t)((T)col[0] * (1 << PASS1_BITS));                \
+        for (int k = 0; k < 8; k++) work[k * 8 + c] = dc;                     \
+        continue;                                                             \
+      }                                                                       \
+      idct_1d(col[0], col[8], col[16], col[24], col[32], col[40], col[48],    \
+              col[56], r);                                                    \
+      for (int k = 0; k < 8; k++)                                             \
+        work[k * 8 + c] = (int32_t)descale(r[k], CONST_BITS - PASS1_BITS);    \
+    }                                                                         \
+    for (int row = 0; row < 8; row++) {                                       \
+      const int32_t *w = work + row * 8;                                      \
+      uint8_t *o = out + (size_t)row * stride;                                \
+      if (!(w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7])) {                \
+        uint8_t v = range_limit(descale(w[0], PASS1_BITS + 3));               \
+        for (int k = 0; k < 8; k++) o[k] = v;                                 \
+        continue;                                                             \
+      }                                                                       \
+      idct_1d(w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], r);             \
+      for (int k = 0; k < 8; k++)                                             \
+        o[k] = range_limit(descale(r[k], CONST_BITS + PASS1_BITS + 3));       \
+    }                                                                         \
+  }
+DEFINE_IDCT_2D(idct_2d_32, int32_t, idct_1d_32)
+DEFINE_IDCT_2D(idct_2d_64, int64_t, idct_1d_64)
 
-  out[0] = tmp10 + o3;
-  out[7] = tmp10 - o3;
-  out[1] = tmp11 + o2;
-  out[6] = tmp11 - o2;
-  out[2] = tmp12 + o1;
-  out[5] = tmp12 - o1;
-  out[3] = tmp13 + o0;
-  out[4] = tmp13 - o0;
-}
+/* Dequantised coefficients of 8-bit data lie within +-1024 (the DC term
+ * is 8 times the mean of samples -128..127). For inputs in that range
+ * every intermediate value of both passes stays below 2^31 (the largest
+ * L1 norm of an intermediate's linear form, times 1024, is 2^30.8), so
+ * 32-bit arithmetic gives the exact result; other blocks take 64 bits. */
+#define INT32_SAFE_INPUT 1024
 
 void fer__jpeg_idct_islow(const int16_t *coefs, const uint16_t *quant,
                           uint8_t *out, size_t stride) {
-  int32_t work[64];
-  int64_t r[8];
-
-  for (int c = 0; c < 8; c++) {
-    const int16_t *in = coefs + c;
-    const uint16_t *q = quant + c;
-    if (!(in[8] | in[16] | in[24] | in[32] | in[40] | in[48] | in[56])) {
-      /* Only DC: the pass gives the same value in every row (and the full
-       * computation would give exactly this too). */
-      int32_t dc = (int32_t)((int64_t)in[0] * q[0] * (1 << PASS1_BITS));
-      for (int k = 0; k < 8; k++) work[k * 8 + c] = dc;
-      continue;
-    }
-    idct_1d((int64_t)in[0] * q[0], (int64_t)in[8] * q[8],
-            (int64_t)in[16] * q[16], (int64_t)in[24] * q[24],
-            (int64_t)in[32] * q[32], (int64_t)in[40] * q[40],
-            (int64_t)in[48] * q[48], (int64_t)in[56] * q[56], r);
-    for (int k = 0; k < 8; k++)
-      work[k * 8 + c] = (int32_t)descale(r[k], CONST_BITS - PASS1_BITS);
+  int32_t in[64];
+  uint32_t outside = 0;
+  for (int k = 0; k < 64; k++) {
+    in[k] = (int32_t)coefs[k] * (int32_t)quant[k];
+    outside |= (uint32_t)(in[k] + INT32_SAFE_INPUT) > 2u * INT32_SAFE_INPUT;
   }
+  if (outside)
+    idct_2d_64(in, out, stride);
+  else
+    idct_2d_32(in, out, stride);
+}
 
-  for (int row = 0; row < 8; row++) {
-    const int32_t *w = work + row * 8;
-    uint8_t *o = out + (size_t)row * stride;
-    if (!(w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7])) {
-      uint8_t v = range_limit(descale(w[0], PASS1_BITS + 3));
-      for (int k = 0; k < 8; k++) o[k] = v;
-      continue;
-    }
-    idct_1d(w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], r);
-    for (int k = 0; k < 8; k++)
-      o[k] = range_limit(descale(r[k], CONST_BITS + PASS1_BITS + 3));
-  }
+void fer__jpeg_idct_dc(int dc, uint16_t quant, uint8_t *out, size_t stride) {
+  /* The two passes of a DC-only block reduce to this one value. */
+  int64_t column = (int64_t)(int32_t)((int64_t)dc * quant * (1 << PASS1_BITS));
+  uint8_t v = range_limit(descale(column, PASS1_BITS + 3));
+  for (int row = 0; row < 8; row++) memset(out + (size_t)row * stride, v, 8);
 }

@@ -103,6 +103,9 @@ fer_status fer__jpeg_decode_scan(fer__jpeg_decoder *dec,
  * inverse DCT, level-shifted and clamped, to `out` (rows `stride` apart). */
 void fer__jpeg_idct_islow(const int16_t *coefs, const uint16_t *quant,
                           uint8_t *out, size_t stride);
+/* The same for a block whose only nonzero coefficient is the DC one:
+ * fills the 8x8 block with one value. */
+void fer__jpeg_idct_dc(int dc, uint16_t quant, uint8_t *out, size_t stride);
 
 /* Upsamples the component planes and converts them into `img` (already
  * allocated with the image's size; 1 channel for gray output, else 3).

@@ -134,7 +134,8 @@ static inline int add_dc(int pred, int diff) {
   return (int16_t)(uint16_t)(unsigned)(pred + diff);
 }
 
-/* Sequential (baseline or extended): a whole block. */
+/* Sequential (baseline or extended): a whole block. Returns the zigzag
+ * index of the last coefficient written (0: only DC), or BAD_CODE. */
 static int decode_block_sequential(bit_reader *br, const fer__jpeg_huff *dc,
                                    const fer__jpeg_huff *ac, int *pred,
                                    int16_t *block) {
@@ -143,6 +144,7 @@ static int decode_block_sequential(bit_reader *br, const fer__jpeg_huff *dc,
   if (decode_dc_diff(br, dc, &diff)) return BAD_CODE;
   *pred = add_dc(*pred, diff);
   block[0] = (int16_t)*pred;
+  int last = 0;
   for (int k = 1; k < 64; k++) {
     if (br->nbits < 32) reader_fill(br);
     int rs = reader_symbol(br, ac);
@@ -151,12 +153,13 @@ static int decode_block_sequential(bit_reader *br, const fer__jpeg_huff *dc,
     if (size) {
       k += run;
       block[fer__jpeg_zigzag[k]] = (int16_t)extend(reader_bits(br, size), size);
+      last = k;
     } else {
       if (run != 15) break; /* end of block */
       k += 15;               /* sixteen zeros */
     }
   }
-  return 0;
+  return last;
 }
 
 /* Progressive, first DC scan: the DC coefficient's high bits. */
@@ -277,11 +280,13 @@ static int decode_one_block(scan_state *s, int i, int bx, int by) {
   const fer__jpeg_huff *dc = &dec->dc_tables[scan->dc_table[i]];
   const fer__jpeg_huff *ac = &dec->ac_tables[scan->ac_table[i]];
   if (!dec->progressive) {
-    if (decode_block_sequential(&s->br, dc, ac, &s->pred[i], s->block))
-      return BAD_CODE;
-    fer__jpeg_idct_islow(s->block, c->quant,
-                         c->plane + (size_t)by * 8 * c->plane_stride + (size_t)bx * 8,
-                         c->plane_stride);
+    int last = decode_block_sequential(&s->br, dc, ac, &s->pred[i], s->block);
+    if (last < 0) return BAD_CODE;
+    uint8_t *out = c->plane + (size_t)by * 8 * c->plane_stride + (size_t)bx * 8;
+    if (last == 0) /* flat blocks are common and need no transform */
+      fer__jpeg_idct_dc(s->block[0], c->quant[0], out, c->plane_stride);
+    else
+      fer__jpeg_idct_islow(s->block, c->quant, out, c->plane_stride);
     return 0;
   }
   int16_t *block = c->coefs + ((size_t)by * (size_t)c->padded_blocks_w + (size_t)bx) * 64;
