@@ -306,7 +306,7 @@ static fer_status finish(fer__jpeg_decoder *dec, unsigned flags, fer_image **out
       for (int by = 0; by < c->blocks_h; by++)
         for (int bx = 0; bx < c->blocks_w; bx++)
           fer__jpeg_idct_islow(c->coefs + ((size_t)by * c->padded_blocks_w + bx) * 64,
-                               c->quant,
+                               c->quant, dec->range_table,
                                c->plane + (size_t)by * 8 * c->plane_stride + (size_t)bx * 8,
                                c->plane_stride);
     }
@@ -362,6 +362,7 @@ fer_status fer__jpeg_decode(const uint8_t *data, size_t size, unsigned flags,
   if (!dec) return fer__fail(FER_ERR_OUT_OF_MEMORY, "JPEG: out of memory");
   dec->data = data;
   dec->size = size;
+  fer__jpeg_range_table_init(dec->range_table);
 
   fer_status st = FER_OK;
   size_t pos = 2;

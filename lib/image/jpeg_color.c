@@ -144,7 +144,12 @@ static void upsampler_release(upsampler *u) {
 typedef struct ycc_tables {
   int cr_r[256], cb_b[256];
   int32_t cr_g[256], cb_g[256];
+  uint8_t clamp[1024]; /* clamp[CLAMP_OFFSET + v] = v limited to 0..255 */
 } ycc_tables;
+
+/* Y plus a colour term lies within -227..481: a table lookup clamps it
+ * without branches that the data would make unpredictable. */
+#define CLAMP_OFFSET 384
 
 #define SCALE_BITS 16
 #define ONE_HALF ((int32_t)1 << (SCALE_BITS - 1))
@@ -158,19 +163,18 @@ static void ycc_tables_init(ycc_tables *t) {
     t->cr_g[i] = -FIX16(0.71414) * d;
     t->cb_g[i] = -FIX16(0.34414) * d + ONE_HALF;
   }
-}
-
-static inline uint8_t clamp255(int v) {
-  return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+  for (int v = -CLAMP_OFFSET; v < 1024 - CLAMP_OFFSET; v++)
+    t->clamp[v + CLAMP_OFFSET] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
 }
 
 static void ycc_row(const ycc_tables *t, const uint8_t *y, const uint8_t *cb,
                     const uint8_t *cr, int width, uint8_t *out) {
+  const uint8_t *clamp = t->clamp + CLAMP_OFFSET;
   for (int x = 0; x < width; x++) {
     int luma = y[x], b = cb[x], r = cr[x];
-    out[3 * x] = clamp255(luma + t->cr_r[r]);
-    out[3 * x + 1] = clamp255(luma + (int)((t->cb_g[b] + t->cr_g[r]) >> SCALE_BITS));
-    out[3 * x + 2] = clamp255(luma + t->cb_b[b]);
+    out[3 * x] = clamp[luma + t->cr_r[r]];
+    out[3 * x + 1] = clamp[luma + (int)((t->cb_g[b] + t->cr_g[r]) >> SCALE_BITS)];
+    out[3 * x + 2] = clamp[luma + t->cb_b[b]];
   }
 }
 

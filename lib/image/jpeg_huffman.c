@@ -4,6 +4,21 @@
 
 #include "image/jpeg_internal.h"
 
+/* Most AC coefficients are small, and their code plus value bits fit in
+ * the lookahead window: one lookup then gives run, value and length. */
+static void build_fast_ac(fer__jpeg_huff *table) {
+  const int window = FER__JPEG_HUFF_LOOKAHEAD;
+  for (int look = 0; look < (1 << window); look++) {
+    uint16_t entry = table->fast[look];
+    int len = entry >> 8, run = (entry >> 4) & 15, size = entry & 15;
+    if (!entry || size == 0 || len + size > window) continue;
+    int bits = (look >> (window - len - size)) & ((1 << size) - 1);
+    /* T.81 F.2.2.1 EXTEND: a clear top bit means a negative value. */
+    int value = bits < (1 << (size - 1)) ? bits - (1 << size) + 1 : bits;
+    table->fast_ac[look] = value * 256 + run * 16 + len + size;
+  }
+}
+
 int fer__jpeg_huff_build(fer__jpeg_huff *table, const uint8_t counts[16],
                          const uint8_t *symbols, int is_dc) {
   int total = 0;
@@ -37,6 +52,7 @@ int fer__jpeg_huff_build(fer__jpeg_huff *table, const uint8_t counts[16],
     code <<= 1;
   }
   table->max_code[17] = INT32_MAX;
+  if (!is_dc) build_fast_ac(table);
   table->defined = 1;
   return 0;
 }

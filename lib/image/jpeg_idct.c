@@ -29,18 +29,19 @@
 #define C_2_562915447 FIX(2.562915447) /* sqrt2 * (-c1 - c3) */
 #define C_3_072711026 FIX(3.072711026) /* sqrt2 * (c1 + c3 + c5 - c7) */
 
-/* Rounding right shift; >> of a negative value is arithmetic on every
- * compiler libfer supports (and libjpeg relies on the same). */
-static inline int64_t descale(int64_t x, int n) {
-  return (x + ((int64_t)1 << (n - 1))) >> n;
-}
+/* Rounding right shift of a value of type T; >> of a negative value is
+ * arithmetic on every compiler libfer supports (libjpeg relies on it too). */
+#define DESCALE(T, x, n) (((x) + ((T)1 << ((n)-1))) >> (n))
 
-/* libjpeg-turbo's range limiting after the IDCT: the value is first wrapped
- * to 10 bits (-512..511), then shifted by 128 and clamped. The wrap only
- * matters for corrupt data, but matching it keeps even those pixels equal. */
-static inline uint8_t range_limit(int64_t x) {
-  int v = (int)(((int)x + 512) & 1023) - 512 + 128;
-  return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+void fer__jpeg_range_table_init(uint8_t table[1024]) {
+  /* libjpeg-turbo's range limiting after the IDCT: the value is wrapped to
+   * 10 bits (-512..511), then shifted by 128 and clamped. The wrap only
+   * matters for corrupt data, but matching it keeps even those pixels
+   * equal. Index: the value & 1023. */
+  for (int m = 0; m < 1024; m++) {
+    int v = (m < 512 ? m : m - 1024) + 128;
+    table[m] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+  }
 }
 
 /* One 1-D pass over eight inputs: writes the eight outputs, still scaled by
@@ -88,7 +89,8 @@ DEFINE_IDCT_1D(idct_1d_64, int64_t)
 
 /* Both passes over dequantised input `in` (natural order). */
 #define DEFINE_IDCT_2D(name, T, idct_1d)                                      \
-  static void name(const int32_t *in, uint8_t *out, size_t stride) {          \
+  static void name(const int32_t *in, const uint8_t *limit, uint8_t *out,    \
+                   size_t stride) {                                           \
     int32_t work[64];                                                         \
     T r[8];                                                                   \
     for (int c = 0; c < 8; c++) {                                             \
@@ -100,22 +102,29 @@ DEFINE_IDCT_1D(idct_1d_64, int64_t)
         for (int k = 0; k < 8; k++) work[k * 8 + c] = dc;                     \
         continue;                                                             \
       }                                                                       \
-      idct_1d(col[0], col[8], col[16], col[24], col[32], col[40], col[48],    \
-              col[56], r);                                                    \
+      if (!(col[32] | col[40] | col[48] | col[56]))                           \
+        /* Low frequencies only (common): the zeros fold away. */             \
+        idct_1d(col[0], col[8], col[16], col[24], 0, 0, 0, 0, r);             \
+      else                                                                    \
+        idct_1d(col[0], col[8], col[16], col[24], col[32], col[40], col[48], \
+                col[56], r);                                                  \
       for (int k = 0; k < 8; k++)                                             \
-        work[k * 8 + c] = (int32_t)descale(r[k], CONST_BITS - PASS1_BITS);    \
+        work[k * 8 + c] = (int32_t)DESCALE(T, r[k], CONST_BITS - PASS1_BITS); \
     }                                                                         \
     for (int row = 0; row < 8; row++) {                                       \
       const int32_t *w = work + row * 8;                                      \
       uint8_t *o = out + (size_t)row * stride;                                \
       if (!(w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7])) {                \
-        uint8_t v = range_limit(descale(w[0], PASS1_BITS + 3));               \
+        uint8_t v = limit[DESCALE(T, (T)w[0], PASS1_BITS + 3) & 1023];        \
         for (int k = 0; k < 8; k++) o[k] = v;                                 \
         continue;                                                             \
       }                                                                       \
-      idct_1d(w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], r);             \
+      if (!(w[4] | w[5] | w[6] | w[7]))                                       \
+        idct_1d(w[0], w[1], w[2], w[3], 0, 0, 0, 0, r);                       \
+      else                                                                    \
+        idct_1d(w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], r);           \
       for (int k = 0; k < 8; k++)                                             \
-        o[k] = range_limit(descale(r[k], CONST_BITS + PASS1_BITS + 3));       \
+        o[k] = limit[DESCALE(T, r[k], CONST_BITS + PASS1_BITS + 3) & 1023];   \
     }                                                                         \
   }
 DEFINE_IDCT_2D(idct_2d_32, int32_t, idct_1d_32)
@@ -129,7 +138,7 @@ DEFINE_IDCT_2D(idct_2d_64, int64_t, idct_1d_64)
 #define INT32_SAFE_INPUT 1024
 
 void fer__jpeg_idct_islow(const int16_t *coefs, const uint16_t *quant,
-                          uint8_t *out, size_t stride) {
+                          const uint8_t *limit, uint8_t *out, size_t stride) {
   int32_t in[64];
   uint32_t outside = 0;
   for (int k = 0; k < 64; k++) {
@@ -137,14 +146,15 @@ void fer__jpeg_idct_islow(const int16_t *coefs, const uint16_t *quant,
     outside |= (uint32_t)(in[k] + INT32_SAFE_INPUT) > 2u * INT32_SAFE_INPUT;
   }
   if (outside)
-    idct_2d_64(in, out, stride);
+    idct_2d_64(in, limit, out, stride);
   else
-    idct_2d_32(in, out, stride);
+    idct_2d_32(in, limit, out, stride);
 }
 
-void fer__jpeg_idct_dc(int dc, uint16_t quant, uint8_t *out, size_t stride) {
+void fer__jpeg_idct_dc(int dc, uint16_t quant, const uint8_t *limit, uint8_t *out,
+                       size_t stride) {
   /* The two passes of a DC-only block reduce to this one value. */
   int64_t column = (int64_t)(int32_t)((int64_t)dc * quant * (1 << PASS1_BITS));
-  uint8_t v = range_limit(descale(column, PASS1_BITS + 3));
+  uint8_t v = limit[DESCALE(int64_t, column, PASS1_BITS + 3) & 1023];
   for (int row = 0; row < 8; row++) memset(out + (size_t)row * stride, v, 8);
 }

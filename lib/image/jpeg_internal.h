@@ -35,6 +35,9 @@ typedef struct fer__jpeg_huff {
   int32_t max_code[18];   /* largest code of each length, -1 when none; [17] sentinel */
   int32_t value_offset[17]; /* symbol index = code + value_offset[length] */
   uint8_t symbols[256];
+  /* AC tables: when the next LOOKAHEAD bits hold a whole code and its
+   * value bits, value * 256 + run * 16 + bits used; 0 otherwise. */
+  int32_t fast_ac[1 << FER__JPEG_HUFF_LOOKAHEAD];
 } fer__jpeg_huff;
 
 /* Builds `table` from a DHT segment's 16 code counts and their symbols.
@@ -79,6 +82,7 @@ typedef struct fer__jpeg_decoder {
   int orientation;
   int scan_count;
   int eob_run;              /* progressive AC: blocks left in the current EOB run */
+  uint8_t range_table[1024]; /* see fer__jpeg_range_table_init */
 } fer__jpeg_decoder;
 
 /* One scan's header, as SOS gives it. */
@@ -99,13 +103,18 @@ extern const uint8_t fer__jpeg_zigzag[80];
 fer_status fer__jpeg_decode_scan(fer__jpeg_decoder *dec,
                                  const fer__jpeg_scan *scan, size_t *pos);
 
+/* Fills the 1024-entry table that maps IDCT output (& 1023) to samples. */
+void fer__jpeg_range_table_init(uint8_t table[1024]);
+
 /* Dequantises `coefs` (natural order) with `quant` and writes the 8x8
- * inverse DCT, level-shifted and clamped, to `out` (rows `stride` apart). */
+ * inverse DCT, level-shifted and clamped through `limit` (the range
+ * table), to `out` (rows `stride` apart). */
 void fer__jpeg_idct_islow(const int16_t *coefs, const uint16_t *quant,
-                          uint8_t *out, size_t stride);
+                          const uint8_t *limit, uint8_t *out, size_t stride);
 /* The same for a block whose only nonzero coefficient is the DC one:
  * fills the 8x8 block with one value. */
-void fer__jpeg_idct_dc(int dc, uint16_t quant, uint8_t *out, size_t stride);
+void fer__jpeg_idct_dc(int dc, uint16_t quant, const uint8_t *limit, uint8_t *out,
+                       size_t stride);
 
 /* Upsamples the component planes and converts them into `img` (already
  * allocated with the image's size; 1 channel for gray output, else 3).

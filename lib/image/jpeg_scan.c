@@ -147,6 +147,16 @@ static int decode_block_sequential(bit_reader *br, const fer__jpeg_huff *dc,
   int last = 0;
   for (int k = 1; k < 64; k++) {
     if (br->nbits < 32) reader_fill(br);
+    int32_t fast = ac->fast_ac[br->acc >> (64 - FER__JPEG_HUFF_LOOKAHEAD)];
+    if (fast) {
+      int used = fast & 15;
+      br->acc <<= used;
+      br->nbits -= used;
+      k += (fast >> 4) & 15;
+      block[fer__jpeg_zigzag[k]] = (int16_t)((fast - (fast & 255)) / 256);
+      last = k;
+      continue;
+    }
     int rs = reader_symbol(br, ac);
     if (rs < 0) return BAD_CODE;
     int run = rs >> 4, size = rs & 15;
@@ -284,9 +294,9 @@ static int decode_one_block(scan_state *s, int i, int bx, int by) {
     if (last < 0) return BAD_CODE;
     uint8_t *out = c->plane + (size_t)by * 8 * c->plane_stride + (size_t)bx * 8;
     if (last == 0) /* flat blocks are common and need no transform */
-      fer__jpeg_idct_dc(s->block[0], c->quant[0], out, c->plane_stride);
+      fer__jpeg_idct_dc(s->block[0], c->quant[0], dec->range_table, out, c->plane_stride);
     else
-      fer__jpeg_idct_islow(s->block, c->quant, out, c->plane_stride);
+      fer__jpeg_idct_islow(s->block, c->quant, dec->range_table, out, c->plane_stride);
     return 0;
   }
   int16_t *block = c->coefs + ((size_t)by * (size_t)c->padded_blocks_w + (size_t)bx) * 64;
