@@ -112,6 +112,111 @@ def assemble(segs, rest):
     return b"\xff\xd8" + body + rest
 
 
+class BitWriter:
+    def __init__(self):
+        self.out, self.acc, self.n = bytearray(), 0, 0
+
+    def put(self, value, length):
+        for i in range(length - 1, -1, -1):
+            self.acc = self.acc << 1 | (value >> i) & 1
+            self.n += 1
+            if self.n == 8:
+                self.out.append(self.acc)
+                if self.acc == 0xFF:
+                    self.out.append(0)  # byte stuffing
+                self.acc, self.n = 0, 0
+
+    def flush(self):
+        while self.n:
+            self.put(1, 1)  # pad with 1 bits
+        return bytes(self.out)
+
+
+def huffman_codes(payload):
+    """{(class, slot): {symbol: (code, length)}} from DHT payloads."""
+    tables, p = {}, 0
+    while p < len(payload):
+        tc, th = payload[p] >> 4, payload[p] & 15
+        counts = payload[p + 1:p + 17]
+        symbols = payload[p + 17:p + 17 + sum(counts)]
+        codes, code, k = {}, 0, 0
+        for length in range(1, 17):
+            for _ in range(counts[length - 1]):
+                codes[symbols[k]] = (code, length)
+                code, k = code + 1, k + 1
+            code <<= 1
+        tables[(tc, th)] = codes
+        p += 17 + sum(counts)
+    return tables
+
+
+def magnitude(v):
+    size = int(abs(v)).bit_length()
+    return size, (v if v >= 0 else v + (1 << size) - 1)
+
+
+def sequential_separate_scans(im, quality):
+    """A sequential JPEG whose components are coded in three separate
+    (non-interleaved) scans, which no encoder at hand writes. Quantization
+    and Huffman tables come from a Pillow file of the same image; the DCT
+    is done here in floating point."""
+    segs, _ = segments(pillow(im, quality=quality, subsampling=2))
+    dqt = b"".join(p for m, p in segs if m == 0xDB)
+    qt, p = {}, 0
+    while p < len(dqt):
+        qt[dqt[p] & 15] = np.frombuffer(dqt[p + 1:p + 65], np.uint8).astype(np.float64)
+        p += 65
+    huff = huffman_codes(b"".join(p for m, p in segs if m == 0xC4))
+    sof = [p for m, p in segs if m == 0xC0][0]
+    ycc = np.asarray(im.convert("YCbCr")).astype(np.float64)
+    height, width = ycc.shape[:2]
+    n = np.arange(8)
+    basis = np.cos((2 * n[None, :] + 1) * n[:, None] * np.pi / 16) * np.where(n == 0, np.sqrt(0.125), 0.5)[:, None]
+    zigzag = sorted(((u, v) for u in range(8) for v in range(8)),
+                    key=lambda t: (t[0] + t[1], t[1] if (t[0] + t[1]) % 2 == 0 else t[0]))
+    scans = b""
+    for ci in range(3):
+        h, v, tq = sof[7 + 3 * ci] >> 4, sof[7 + 3 * ci] & 15, sof[8 + 3 * ci]
+        plane = ycc[:, :, ci]
+        if (h, v) != (2, 2):  # chroma: 2x2 averages, as the encoder does
+            pad = np.pad(plane, ((0, height % 2), (0, width % 2)), mode="edge")
+            plane = pad.reshape(pad.shape[0] // 2, 2, pad.shape[1] // 2, 2).mean(axis=(1, 3))
+        cw, ch = -(-width * h // 2), -(-height * v // 2)
+        bw, bh = -(-cw // 8), -(-ch // 8)
+        plane = np.pad(plane[:ch, :cw], ((0, bh * 8 - ch), (0, bw * 8 - cw)), mode="edge")
+        dc_codes, ac_codes = huff[(0, 0 if ci == 0 else 1)], huff[(1, 0 if ci == 0 else 1)]
+        w, pred = BitWriter(), 0
+        for by in range(bh):
+            for bx in range(bw):
+                block = plane[by * 8:by * 8 + 8, bx * 8:bx * 8 + 8] - 128
+                coef = basis @ block @ basis.T
+                q = qt[tq]  # DQT values are stored in zigzag order
+                zz = [int(np.round(coef[u, vv] / q[k])) for k, (u, vv) in enumerate(zigzag)]
+                size, bits = magnitude(zz[0] - pred)
+                pred = zz[0]
+                w.put(*dc_codes[size])
+                w.put(bits, size)
+                run = 0
+                for k in range(1, 64):
+                    if zz[k] == 0:
+                        run += 1
+                        continue
+                    while run > 15:
+                        w.put(*ac_codes[0xF0])
+                        run -= 16
+                    size, bits = magnitude(zz[k])
+                    w.put(*ac_codes[run << 4 | size])
+                    w.put(bits, size)
+                    run = 0
+                if run:
+                    w.put(*ac_codes[0x00])
+        cid = sof[6 + 3 * ci]
+        tables = 0x00 if ci == 0 else 0x11
+        sos = bytes([1, cid, tables, 0, 63, 0])
+        scans += b"\xff\xda" + struct.pack(">H", len(sos) + 2) + sos + w.flush()
+    return assemble(segs, scans + b"\xff\xd9")
+
+
 def exif_block(orientation, big_endian):
     """APP1 payload: Exif header, TIFF header, IFD0 with one or two entries."""
     e = ">" if big_endian else "<"
@@ -172,6 +277,9 @@ def main():
                     opencv(scene(37, 21, 3, 32), [cv2.IMWRITE_JPEG_QUALITY, 90,
                                                   cv2.IMWRITE_JPEG_PROGRESSIVE, 1,
                                                   cv2.IMWRITE_JPEG_RST_INTERVAL, 2]))
+
+    # Sequential, one scan per component (non-interleaved).
+    write_reference("rgb420_three_scans_29x21", sequential_separate_scans(scene(29, 21, 3, 35), 90))
 
     # Restart markers in interleaved colour scans.
     write_reference("rgb420_restart_35x37",
