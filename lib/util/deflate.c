@@ -25,6 +25,9 @@
 #define MAX_BITS 15
 #define MAX_PRECODE_BITS 7
 #define NUM_LITLEN 286
+/* The fixed code also assigns 286 and 287 (never sent), which shifts the
+ * 9-bit codes after them: fixed-code arrays have all 288. */
+#define NUM_FIXED_LITLEN 288
 #define NUM_DIST 30
 #define NUM_PRECODE 19
 #define END_OF_BLOCK 256
@@ -298,14 +301,14 @@ static void fixed_lengths(uint8_t *litlen, uint8_t *dist) {
   memset(litlen, 8, 144);
   memset(litlen + 144, 9, 112);
   memset(litlen + 256, 7, 24);
-  memset(litlen + 280, 8, NUM_LITLEN - 280);
+  memset(litlen + 280, 8, NUM_FIXED_LITLEN - 280);
   memset(dist, 5, NUM_DIST);
 }
 
 static void write_symbols(compressor *c, const uint8_t *litlen_lens,
-                          const uint8_t *dist_lens) {
-  uint16_t litlen_codes[NUM_LITLEN], dist_codes[NUM_DIST];
-  build_codes(litlen_lens, NUM_LITLEN, litlen_codes);
+                          unsigned num_litlen, const uint8_t *dist_lens) {
+  uint16_t litlen_codes[NUM_FIXED_LITLEN], dist_codes[NUM_DIST];
+  build_codes(litlen_lens, num_litlen, litlen_codes);
   build_codes(dist_lens, NUM_DIST, dist_codes);
   for (size_t i = 0; i < c->num_syms; i++) {
     unsigned value = c->sym_value[i], distance = c->sym_dist[i];
@@ -364,7 +367,7 @@ static void flush_block(compressor *c, size_t end, int final) {
   while (h.num_dist > 1 && h.dist_lens[h.num_dist - 1] == 0) h.num_dist--;
   plan_dynamic_header(&h);
 
-  uint8_t fixed_litlen[NUM_LITLEN], fixed_dist[NUM_DIST];
+  uint8_t fixed_litlen[NUM_FIXED_LITLEN], fixed_dist[NUM_DIST];
   fixed_lengths(fixed_litlen, fixed_dist);
   uint64_t dynamic_bits = 3 + h.header_bits + extra_bits;
   uint64_t fixed_bits = 3 + extra_bits;
@@ -383,11 +386,11 @@ static void flush_block(compressor *c, size_t end, int final) {
     write_stored(c, c->block_start, end, final);
   } else if (fixed_bits <= dynamic_bits) {
     put_bits(&c->w, (uint32_t)final | (1u << 1), 3);
-    write_symbols(c, fixed_litlen, fixed_dist);
+    write_symbols(c, fixed_litlen, NUM_FIXED_LITLEN, fixed_dist);
   } else {
     put_bits(&c->w, (uint32_t)final | (2u << 1), 3);
     write_dynamic_header(&c->w, &h);
-    write_symbols(c, h.litlen_lens, h.dist_lens);
+    write_symbols(c, h.litlen_lens, NUM_LITLEN, h.dist_lens);
   }
   c->num_syms = 0;
   c->block_start = end;
