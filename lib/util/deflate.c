@@ -380,7 +380,11 @@ static void flush_block(compressor *c, size_t end, int final) {
     fixed_bits += (uint64_t)dist_freq[s] * fixed_dist[s];
   }
   size_t raw = end - c->block_start;
-  uint64_t stored_bits = ((uint64_t)raw + 5 * (raw / MAX_STORED + 1)) * 8 + 7;
+  /* Stored: each piece of up to 65535 bytes has a 3-bit header, padding
+   * to a byte boundary (5 bits after the first) and LEN/NLEN. */
+  uint64_t pieces = raw ? (raw + MAX_STORED - 1) / MAX_STORED : 1;
+  uint64_t stored_bits = 8 * (uint64_t)raw + pieces * (3 + 32) +
+                         (8 - (c->w.count + 3) % 8) % 8 + (pieces - 1) * 5;
 
   if (stored_bits <= fixed_bits && stored_bits <= dynamic_bits) {
     write_stored(c, c->block_start, end, final);
