@@ -68,15 +68,15 @@ static long read_line(FILE *f, char *line, size_t capacity) {
   }
 }
 
-/* Parses an unsigned decimal that fills [s, end); -1 when it is empty,
- * holds a non-digit or exceeds INT_MAX. */
+/* Parses an unsigned decimal that fills [s, end); -1 when it is empty or
+ * holds a non-digit, -2 when it exceeds INT_MAX. */
 static long parse_uint(const char *s, const char *end) {
   if (s == end) return -1;
   long v = 0;
   for (; s < end; s++) {
     if (*s < '0' || *s > '9') return -1;
     v = v * 10 + (*s - '0');
-    if (v > INT_MAX) return -1;
+    if (v > INT_MAX) return -2;
   }
   return v;
 }
@@ -123,6 +123,10 @@ static fer_status parse_tag(fer_y4m_reader *r, const char *s, const char *end) {
     case 'W':
     case 'H':
       n = parse_uint(value, end);
+      if (n == -2)
+        return fer__fail(FER_ERR_TOO_LARGE,
+                         "y4m header: size tag '%.*s' exceeds the limit (%d per "
+                         "side)", len, s, FER_IMAGE_MAX_SIDE);
       if (n < 0)
         return fer__fail(FER_ERR_FORMAT,
                          "y4m header: tag '%.*s' is not a size (digits only, "
