@@ -271,9 +271,10 @@ static void match(fer_tracker *t, const fer_rect *boxes, int count) {
         t->pairs[n++] = (pair){iou, ti, bi};
     }
   }
-  qsort(t->pairs, n, sizeof(pair), compare_pairs);
+  /* Empty buffers may still be NULL, which qsort and memset must not see. */
+  if (n > 1) qsort(t->pairs, n, sizeof(pair), compare_pairs);
   for (int bi = 0; bi < count; bi++) t->box_track[bi] = -1;
-  memset(t->track_taken, 0, (size_t)t->track_count);
+  if (t->track_count > 0) memset(t->track_taken, 0, (size_t)t->track_count);
   for (size_t i = 0; i < n; i++) {
     const pair *p = &t->pairs[i];
     if (t->track_taken[p->track_index] || t->box_track[p->box_index] >= 0) continue;
