@@ -53,9 +53,9 @@ typedef enum fer_y4m_interlace {
 } fer_y4m_interlace;
 
 /* fer_y4m_reader_image() flag: a 1-channel gray image made from the luma
- * plane alone (no chroma work), expanded from 16..235 to 0..255 so that it
- * matches fer_image_to_gray() of the RGB frame within 1. The face detector
- * needs only this. */
+ * plane alone (no chroma work), expanded from 16..235 to 0..255: the BT.601
+ * luma of the RGB frame within 1 wherever no RGB channel was clipped to 0
+ * or 255. The face detector needs only this. */
 #define FER_Y4M_READ_GRAY 1u
 
 /* Opens a Y4M stream and parses its header. `path` "-" reads standard input

@@ -358,6 +358,47 @@ static void test_empty_stream(void) {
   fclose(f);
 }
 
+/* "-" means standard input and output, which stay open afterwards. */
+static void test_standard_streams(void) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/video/mono_11x7.y4m", harness_fixtures());
+  int saved_in = dup(0), saved_out = dup(1);
+  CHECK(freopen(path, "rb", stdin) != NULL);
+  fer_y4m_reader *r = NULL;
+  int got = 0, frames = 0;
+  CHECK_OK(fer_y4m_reader_open("-", &r));
+  while (fer_y4m_reader_next(r, &got) == FER_OK && got) frames++;
+  CHECK_EQ_INT(frames, 3);
+  fer_y4m_reader_free(r);
+  CHECK(feof(stdin) && fileno(stdin) == 0); /* not closed */
+
+  fflush(stdout);
+  CHECK(freopen("stdout_test.y4m", "wb", stdout) != NULL);
+  fer_y4m_writer *w = NULL;
+  fer_image *img = NULL;
+  CHECK_OK(fer_image_create(3, 2, 1, &img));
+  CHECK_OK(fer_y4m_writer_open("-", 3, 2, FER_Y4M_WRITE_MONO, &w));
+  CHECK_OK(fer_y4m_writer_write(w, img));
+  CHECK_OK(fer_y4m_writer_close(w));
+  CHECK(fputs("still open\n", stdout) != EOF && fflush(stdout) == 0);
+  fer_image_free(img);
+  /* Put the real streams back. */
+  dup2(saved_in, 0);
+  dup2(saved_out, 1);
+  close(saved_in);
+  close(saved_out);
+  clearerr(stdin);
+  size_t size = 0;
+  FILE *f = fopen("stdout_test.y4m", "rb");
+  char text[128] = {0};
+  if (f) size = fread(text, 1, sizeof text - 1, f);
+  if (f) fclose(f);
+  const char *want = "YUV4MPEG2 W3 H2 F25:1 Ip A1:1 Cmono\nFRAME\n";
+  CHECK_EQ_INT(size, strlen(want) + 6 + strlen("still open\n"));
+  CHECK(memcmp(text, want, strlen(want)) == 0);
+  remove("stdout_test.y4m");
+}
+
 /* Streaming: the writer thread sends frame k+1 only after the reader has
  * taken frame k, so a reader that waited for more than one frame (or a
  * writer that did not flush) would hang; the alarm turns a hang into a
@@ -622,6 +663,7 @@ int main(void) {
   RUN(test_round_trips);
   RUN(test_writer_mixed_channels);
   RUN(test_empty_stream);
+  RUN(test_standard_streams);
   RUN(test_pipe_streaming);
   RUN(test_truncated_at_every_byte);
   RUN(test_corrupt_every_byte);
