@@ -190,8 +190,9 @@ FER_API fer_status fer_y4m_writer_close(fer_y4m_writer *writer);
 
 /* A tracker follows faces across video frames. Each frame, the caller
  * passes the detected boxes and their class probabilities; the tracker
- * matches them greedily to its tracks by intersection over union (highest
- * IoU first; ties go to the older track, then the earlier box), starts a
+ * matches them greedily to its tracks by intersection over union with each
+ * track's last detected (not smoothed) box (highest IoU first; ties go to
+ * the older track, then the earlier box), starts a
  * new track with a fresh id for each box left over, forgets tracks unseen
  * for too long, and smooths each track's probabilities (and optionally its
  * box) with an exponential moving average so that labels do not flicker.
