@@ -356,7 +356,11 @@ static fer_status read_frame(fer_y4m_reader *r, int *got_frame) {
                      "y4m frame %ld: the stream ends inside the FRAME line",
                      r->frames_read);
   }
-  if (got == -2 || strncmp(line, "FRAME", 5) != 0 ||
+  if (got == -2)
+    return fer__fail(FER_ERR_FORMAT,
+                     "y4m frame %ld: no end of the FRAME line in %d bytes",
+                     r->frames_read, Y4M_MAX_LINE);
+  if (strncmp(line, "FRAME", 5) != 0 ||
       (line[5] != ' ' && line[5] != '\0'))
     return fer__fail(FER_ERR_FORMAT,
                      "y4m frame %ld: expected a 'FRAME' line, found '%.16s'",

@@ -581,6 +581,8 @@ static void test_bad_headers(void) {
   memcpy(long_header, "YUV4MPEG2 W2 H2 ", 16);
   long_header[4999] = '\0';
   check_header(long_header, FER_ERR_FORMAT, "end of line");
+  memcpy(long_header, "YUV4MPEG2 W2 H2\nFRAME ", 22);
+  check_header(long_header, FER_ERR_FORMAT, "end of the FRAME line");
   free(long_header);
 }
 
