@@ -1,7 +1,8 @@
 /*
  * What the Y4M reader and writer share: the magic numbers that catch freed
- * handles, the plane geometry of a frame, and the BT.601 limited-range
- * luma <-> gray mappings.
+ * handles, the plane geometry of a frame, and the luma -> gray mapping of
+ * the cheap gray path. Colour conversions are the image module's
+ * (fer_image_from_yuv420, fer_image_to_pixels).
  */
 #ifndef FER_ANALYZE_Y4M_INTERNAL_H
 #define FER_ANALYZE_Y4M_INTERNAL_H
@@ -27,11 +28,6 @@ static inline uint8_t fer__y4m_luma_to_gray(uint8_t y) {
   if (v < 0) return 0;
   v /= 2 * 219;
   return (uint8_t)(v > 255 ? 255 : v);
-}
-
-/* The inverse: round(16 + gray * 219 / 255), always within 16..235. */
-static inline uint8_t fer__y4m_gray_to_luma(uint8_t gray) {
-  return (uint8_t)(16 + (gray * 219 * 2 + 255) / 510);
 }
 
 #endif

@@ -415,26 +415,6 @@ fer_status fer_y4m_reader_planes(const fer_y4m_reader *r,
   return FER_OK;
 }
 
-/* BT.601 limited range to RGB in 16.16 fixed point: 255/219 for luma and
- * the chroma weights 1.596 (V->R), 0.392 (U->G), 0.813 (V->G), 2.017 (U->B).
- * Luma below 16 counts as 16, as OpenCV does. */
-static uint8_t clamp_fixed(int32_t v) {
-  if (v <= 0) return 0;
-  v >>= 16;
-  return (uint8_t)(v > 255 ? 255 : v);
-}
-
-static void yuv_row_to_rgb(const uint8_t *y_row, const uint8_t *u_row,
-                           const uint8_t *v_row, int width, uint8_t *rgb) {
-  for (int x = 0; x < width; x++) {
-    int32_t luma = (int32_t)FER__MAX((int)y_row[x] - 16, 0) * 76309 + 32768;
-    int32_t u = (int32_t)u_row[x / 2] - 128, v = (int32_t)v_row[x / 2] - 128;
-    rgb[3 * x + 0] = clamp_fixed(luma + 104597 * v);
-    rgb[3 * x + 1] = clamp_fixed(luma - 25675 * u - 53279 * v);
-    rgb[3 * x + 2] = clamp_fixed(luma + 132201 * u);
-  }
-}
-
 fer_status fer_y4m_reader_image(const fer_y4m_reader *r, unsigned flags,
                                 fer_image **out) {
   if (!out)
@@ -450,30 +430,30 @@ fer_status fer_y4m_reader_image(const fer_y4m_reader *r, unsigned flags,
                      "fer_y4m_reader_image: no current frame (call "
                      "fer_y4m_reader_next first)");
   int gray_out = (flags & FER_Y4M_READ_GRAY) != 0;
+  if (!gray_out && r->colorspace != FER_Y4M_MONO) {
+    /* Colour is the image module's BT.601 conversion, the one every YUV
+     * source in libfer goes through. */
+    size_t chroma_stride = (size_t)fer__y4m_chroma_side(r->width);
+    const uint8_t *u = r->frame + r->luma_bytes, *v = u + r->chroma_bytes;
+    st = fer_image_from_yuv420(r->frame, (size_t)r->width, u, chroma_stride, v,
+                               chroma_stride, r->width, r->height,
+                               FER_PIXEL_I420, out);
+    return st == FER_OK ? st : fer__fail_prefix(st, "y4m frame");
+  }
   fer_image *img;
   st = fer__image_alloc(r->width, r->height, gray_out ? 1 : 3, 0, "y4m frame",
                         &img);
   if (st != FER_OK) return st;
-  if (gray_out || r->colorspace == FER_Y4M_MONO) {
-    /* One table lookup per pixel: the cheap path the detector uses. A mono
-     * stream asked for colour gets the gray value in all three channels. */
-    uint8_t table[256];
-    for (int i = 0; i < 256; i++) table[i] = fer__y4m_luma_to_gray((uint8_t)i);
-    for (size_t i = 0; i < r->luma_bytes; i++) {
-      uint8_t g = table[r->frame[i]];
-      if (gray_out)
-        img->pixels[i] = g;
-      else
-        img->pixels[3 * i] = img->pixels[3 * i + 1] = img->pixels[3 * i + 2] = g;
-    }
-  } else {
-    size_t chroma_stride = (size_t)fer__y4m_chroma_side(r->width);
-    const uint8_t *u = r->frame + r->luma_bytes, *v = u + r->chroma_bytes;
-    for (int y = 0; y < r->height; y++)
-      yuv_row_to_rgb(r->frame + (size_t)y * (size_t)r->width,
-                     u + (size_t)(y / 2) * chroma_stride,
-                     v + (size_t)(y / 2) * chroma_stride, r->width,
-                     img->pixels + (size_t)y * img->stride);
+  /* One table lookup per pixel: the cheap path the detector uses. A mono
+   * stream asked for colour gets the gray value in all three channels. */
+  uint8_t table[256];
+  for (int i = 0; i < 256; i++) table[i] = fer__y4m_luma_to_gray((uint8_t)i);
+  for (size_t i = 0; i < r->luma_bytes; i++) {
+    uint8_t g = table[r->frame[i]];
+    if (gray_out)
+      img->pixels[i] = g;
+    else
+      img->pixels[3 * i] = img->pixels[3 * i + 1] = img->pixels[3 * i + 2] = g;
   }
   *out = img;
   return FER_OK;

@@ -21,6 +21,7 @@ struct fer_y4m_writer {
   int header_written;
   fer_status failed;  /* sticky write error, FER_OK while healthy */
   uint8_t *planes;    /* one converted frame: Y, then U, then V */
+  size_t frame_capacity; /* bytes of planes: always room for I420 */
   size_t luma_bytes;
   size_t chroma_bytes; /* one chroma plane; 0 for mono */
 };
@@ -58,10 +59,11 @@ static fer_status writer_start(FILE *file, int owns_file, int width, int height,
   if (st == FER_OK) {
     w->mono = (flags & FER_Y4M_WRITE_MONO) != 0;
     w->luma_bytes = (size_t)width * (size_t)height;
-    w->chroma_bytes = w->mono ? 0
-                              : (size_t)fer__y4m_chroma_side(width) *
-                                    (size_t)fer__y4m_chroma_side(height);
-    w->planes = fer__malloc(w->luma_bytes + 2 * w->chroma_bytes);
+    size_t chroma = (size_t)fer__y4m_chroma_side(width) *
+                    (size_t)fer__y4m_chroma_side(height);
+    w->chroma_bytes = w->mono ? 0 : chroma;
+    w->frame_capacity = w->luma_bytes + 2 * chroma;
+    w->planes = fer__malloc(w->frame_capacity);
     if (!w->planes) {
       fer__free(w);
       st = fer__fail(FER_ERR_OUT_OF_MEMORY,
@@ -173,72 +175,6 @@ static fer_status write_header(fer_y4m_writer *w) {
   return FER_OK;
 }
 
-/* BT.601 limited range from RGB in 16.16 fixed point: the weights are the
- * standard's (65.481, 128.553, 24.966 for Y; -37.797, -74.203, 112 for U;
- * 112, -93.786, -18.214 for V) divided by 255. */
-static uint8_t rgb_to_luma(const uint8_t *p) {
-  return (uint8_t)((16829 * p[0] + 33039 * p[1] + 6416 * p[2] + (16 << 16) +
-                    32768) >> 16);
-}
-static int32_t rgb_to_u_fixed(const uint8_t *p) {
-  return -9714 * p[0] - 19071 * p[1] + 28784 * p[2];
-}
-static int32_t rgb_to_v_fixed(const uint8_t *p) {
-  return 28784 * p[0] - 24103 * p[1] - 4681 * p[2];
-}
-
-/* Sum of fixed-point chroma over n pixels -> the rounded average plus 128.
- * The sum plus the offset is never negative (chroma stays within 16..240),
- * so integer division rounds as intended. */
-static uint8_t average_chroma(int32_t sum, int n) {
-  int32_t scale = n << 16;
-  return (uint8_t)((sum + 128 * scale + scale / 2) / scale);
-}
-
-static void convert_rgb(fer_y4m_writer *w, const fer_image *img) {
-  uint8_t *luma = w->planes;
-  for (int y = 0; y < w->height; y++) {
-    const uint8_t *row = img->pixels + (size_t)y * img->stride;
-    for (int x = 0; x < w->width; x++)
-      luma[(size_t)y * (size_t)w->width + (size_t)x] = rgb_to_luma(row + 3 * x);
-  }
-  if (w->mono) return;
-  int chroma_w = fer__y4m_chroma_side(w->width);
-  int chroma_h = fer__y4m_chroma_side(w->height);
-  uint8_t *u_plane = w->planes + w->luma_bytes;
-  uint8_t *v_plane = u_plane + w->chroma_bytes;
-  for (int cy = 0; cy < chroma_h; cy++) {
-    for (int cx = 0; cx < chroma_w; cx++) {
-      /* Edge blocks of odd sizes hold 2 or 1 pixels: average those. */
-      int32_t u_sum = 0, v_sum = 0;
-      int n = 0;
-      for (int y = 2 * cy; y < FER__MIN(2 * cy + 2, w->height); y++) {
-        for (int x = 2 * cx; x < FER__MIN(2 * cx + 2, w->width); x++) {
-          const uint8_t *p = img->pixels + (size_t)y * img->stride + 3 * (size_t)x;
-          u_sum += rgb_to_u_fixed(p);
-          v_sum += rgb_to_v_fixed(p);
-          n++;
-        }
-      }
-      size_t at = (size_t)cy * (size_t)chroma_w + (size_t)cx;
-      u_plane[at] = average_chroma(u_sum, n);
-      v_plane[at] = average_chroma(v_sum, n);
-    }
-  }
-}
-
-static void convert_gray(fer_y4m_writer *w, const fer_image *img) {
-  uint8_t table[256];
-  for (int i = 0; i < 256; i++) table[i] = fer__y4m_gray_to_luma((uint8_t)i);
-  for (int y = 0; y < w->height; y++) {
-    const uint8_t *row = img->pixels + (size_t)y * img->stride;
-    uint8_t *luma = w->planes + (size_t)y * (size_t)w->width;
-    for (int x = 0; x < w->width; x++) luma[x] = table[row[x]];
-  }
-  /* Neutral chroma: gray stays gray. */
-  memset(w->planes + w->luma_bytes, 128, 2 * w->chroma_bytes);
-}
-
 fer_status fer_y4m_writer_write(fer_y4m_writer *w, const fer_image *img) {
   fer_status st = check_writer(w, "fer_y4m_writer_write");
   if (st != FER_OK) return st;
@@ -251,10 +187,11 @@ fer_status fer_y4m_writer_write(fer_y4m_writer *w, const fer_image *img) {
                      "fer_y4m_writer_write: image is %dx%d but the stream is %dx%d",
                      img->width, img->height, w->width, w->height);
   if (!w->header_written && (st = write_header(w)) != FER_OK) return st;
-  if (img->channels == 3)
-    convert_rgb(w, img);
-  else
-    convert_gray(w, img);
+  /* The image module's I420 layout at stride 0 is exactly a Y4M frame's:
+   * chroma rows of ceil(width/2) bytes. A mono stream writes its Y plane
+   * and leaves the chroma in the scratch buffer. */
+  st = fer_image_to_pixels(img, FER_PIXEL_I420, w->planes, 0, w->frame_capacity);
+  if (st != FER_OK) return st;
   size_t bytes = w->luma_bytes + 2 * w->chroma_bytes;
   if (fputs("FRAME\n", w->file) == EOF) return write_failed(w, "FRAME line");
   if (fwrite(w->planes, 1, bytes, w->file) != bytes)
