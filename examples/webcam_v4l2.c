@@ -39,13 +39,6 @@
 
 #include <fer.h>
 
-/* MJPEG frames are decoded with fer_image_decode(); set to 0 to build
- * against a libfer whose JPEG decoder is not there yet (MJPEG frames are
- * then only counted). */
-#ifndef WEBCAM_DECODE_MJPEG
-#define WEBCAM_DECODE_MJPEG 1
-#endif
-
 #define BUFFER_COUNT 4
 
 typedef struct mapped_buffer {
@@ -168,37 +161,35 @@ static void camera_close(camera *cam) {
   if (cam->fd >= 0) close(cam->fd);
 }
 
-static uint8_t clamp_byte(int v) { return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v); }
-
-/* YUYV (Y0 U Y1 V per pixel pair, BT.601 limited range) to an RGB image.
- * A real program would use fer_image_from_yuv420() on I420 input; YUYV is
- * packed 4:2:2, so it is unpacked here in a few lines. */
+/* YUYV (Y0 U Y1 V per pixel pair: 4:2:2) to an RGB image. libfer takes
+ * 4:2:0 planes, so the luma is copied out and each chroma sample of the
+ * 4:2:0 grid averages the two rows it covers; fer_image_from_yuv420() then
+ * does the BT.601 conversion. `planes` is scratch of width*height*2 bytes. */
 static fer_status yuyv_to_image(const camera *cam, const uint8_t *data,
-                                size_t size, fer_image **out) {
+                                size_t size, uint8_t *planes, fer_image **out) {
   *out = NULL;
   if (size < cam->bytes_per_line * (size_t)cam->height) {
     fprintf(stderr, "webcam_v4l2: short YUYV frame (%zu bytes)\n", size);
     return FER_ERR_TRUNCATED;
   }
-  fer_image *img = NULL;
-  fer_status st = fer_image_create(cam->width, cam->height, 3, &img);
-  if (st != FER_OK) return st;
-  uint8_t *pixels = fer_image_data_mutable(img);
-  size_t stride = fer_image_stride(img);
-  for (int y = 0; y < cam->height; y++) {
+  int w = cam->width, h = cam->height;
+  int cw = (w + 1) / 2, ch = (h + 1) / 2;
+  uint8_t *y_plane = planes, *u_plane = planes + (size_t)w * h;
+  uint8_t *v_plane = u_plane + (size_t)cw * ch;
+  for (int y = 0; y < h; y++) {
     const uint8_t *row = data + (size_t)y * cam->bytes_per_line;
-    uint8_t *rgb = pixels + (size_t)y * stride;
-    for (int x = 0; x < cam->width; x++) {
-      const uint8_t *pair = row + (size_t)(x / 2) * 4;
-      int luma = 298 * (row[(size_t)x * 2] - 16); /* 1.164 in 8.8 fixed point */
-      int u = pair[1] - 128, v = pair[3] - 128;
-      rgb[3 * x + 0] = clamp_byte((luma + 409 * v + 128) >> 8);
-      rgb[3 * x + 1] = clamp_byte((luma - 100 * u - 208 * v + 128) >> 8);
-      rgb[3 * x + 2] = clamp_byte((luma + 516 * u + 128) >> 8);
+    for (int x = 0; x < w; x++) y_plane[(size_t)y * w + x] = row[2 * x];
+  }
+  for (int cy = 0; cy < ch; cy++) {
+    const uint8_t *top = data + (size_t)(2 * cy) * cam->bytes_per_line;
+    const uint8_t *bottom = 2 * cy + 1 < h ? top + cam->bytes_per_line : top;
+    for (int cx = 0; cx < cw; cx++) {
+      u_plane[(size_t)cy * cw + cx] = (uint8_t)((top[4 * cx + 1] + bottom[4 * cx + 1] + 1) / 2);
+      v_plane[(size_t)cy * cw + cx] = (uint8_t)((top[4 * cx + 3] + bottom[4 * cx + 3] + 1) / 2);
     }
   }
-  *out = img;
-  return FER_OK;
+  return fer_image_from_yuv420(y_plane, (size_t)w, u_plane, (size_t)cw, v_plane,
+                               (size_t)cw, w, h, FER_PIXEL_I420, out);
 }
 
 /* Mean BT.601 luma of a gray or RGB image, 0..255. */
@@ -217,20 +208,16 @@ static double mean_luma(const fer_image *img) {
 
 /* Turns one captured buffer into an image and reports on it. */
 static void handle_frame(const camera *cam, long index, const uint8_t *data,
-                         size_t size) {
+                         size_t size, uint8_t *scratch) {
   fer_image *img = NULL;
   fer_status st;
   if (cam->pixel_format == V4L2_PIX_FMT_YUYV) {
-    st = yuyv_to_image(cam, data, size, &img);
+    st = yuyv_to_image(cam, data, size, scratch, &img);
   } else {
-#if WEBCAM_DECODE_MJPEG
     /* Many cameras send MJPEG without Huffman tables (no DHT segment),
-     * relying on the standard tables; the decoder supplies them. */
+     * relying on the standard ones of the JPEG specification (Annex K.3),
+     * which a decoder must then supply. */
     st = fer_image_decode(data, size, FER_DECODE_DEFAULT, &img);
-#else
-    printf("frame %ld: %zu bytes of MJPEG (not decoded in this build)\n", index, size);
-    return;
-#endif
   }
   if (st != FER_OK) {
     fprintf(stderr, "webcam_v4l2: frame %ld: %s (%s)\n", index,
@@ -243,7 +230,8 @@ static void handle_frame(const camera *cam, long index, const uint8_t *data,
   fer_image_free(img);
 }
 
-static int capture(camera *cam, long max_frames) {
+/* Waits for each filled buffer, uses it, and queues it again. */
+static int capture_loop(camera *cam, long max_frames, uint8_t *scratch) {
   for (long index = 0; !stop_requested && (max_frames < 0 || index < max_frames);) {
     struct pollfd pfd = {cam->fd, POLLIN, 0};
     int ready = poll(&pfd, 1, 2000);
@@ -264,10 +252,19 @@ static int capture(camera *cam, long max_frames) {
       return fail("VIDIOC_DQBUF");
     }
     if (buf.index < (uint32_t)cam->buffer_count && !(buf.flags & V4L2_BUF_FLAG_ERROR))
-      handle_frame(cam, index++, cam->buffers[buf.index].start, buf.bytesused);
+      handle_frame(cam, index++, cam->buffers[buf.index].start, buf.bytesused,
+                   scratch);
     if (xioctl(cam->fd, VIDIOC_QBUF, &buf) == -1) return fail("VIDIOC_QBUF");
   }
   return 0;
+}
+
+static int capture(camera *cam, long max_frames) {
+  uint8_t *scratch = malloc((size_t)cam->width * (size_t)cam->height * 2);
+  if (!scratch) return fail("malloc");
+  int rc = capture_loop(cam, max_frames, scratch);
+  free(scratch);
+  return rc;
 }
 
 static void usage(void) {

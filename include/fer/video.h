@@ -122,9 +122,10 @@ FER_API fer_status fer_y4m_reader_planes(const fer_y4m_reader *reader,
                                          size_t strides[3]);
 
 /* The current frame as a new image that the caller frees with
- * fer_image_free(): 3-channel RGB (BT.601 limited range to RGB; a Cmono
- * stream gives gray replicated), or with FER_Y4M_READ_GRAY a 1-channel
- * image from the luma plane only. Statuses: FER_ERR_MISUSE (no current
+ * fer_image_free(): 3-channel RGB (converted as fer_image_from_yuv420()
+ * does, each chroma sample covering its 2x2 block; a Cmono stream gives
+ * gray replicated), or with FER_Y4M_READ_GRAY a 1-channel image from the
+ * luma plane only. Statuses: FER_ERR_MISUSE (no current
  * frame), FER_ERR_INVALID_ARGUMENT (unknown flags, NULL out),
  * FER_ERR_OUT_OF_MEMORY. */
 FER_API fer_status fer_y4m_reader_image(const fer_y4m_reader *reader,
@@ -168,10 +169,11 @@ FER_API fer_status fer_y4m_writer_set_aspect(fer_y4m_writer *writer,
                                              int numerator, int denominator);
 
 /* Appends one frame and flushes the stream, so a reader at the other end
- * of a pipe gets it at once. Gray and RGB images are both accepted: RGB is
- * converted to I420 (BT.601 limited range, each chroma sample the average
- * of its 2x2 block, or of the 2 or 1 pixels of an edge block when the width
- * or height is odd); gray images give neutral chroma.
+ * of a pipe gets it at once. Gray and RGB images are both accepted and
+ * converted as fer_image_to_pixels(FER_PIXEL_I420) does: BT.601 limited
+ * range, each chroma sample the average of its 2x2 block (or of the 2 or 1
+ * pixels of an edge block when the width or height is odd); gray images
+ * give neutral chroma.
  * Statuses: FER_ERR_SHAPE (the image size differs from the stream's),
  * FER_ERR_IO (a write failed, e.g. the pipe closed: the writer then stays
  * in error), FER_ERR_MISUSE, FER_ERR_OUT_OF_MEMORY. Writing to a pipe whose
