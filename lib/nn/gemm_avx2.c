@@ -1,0 +1,133 @@
+/* AVX2 + FMA SGEMM micro-kernel: a 6 x 16 tile of C in 12 ymm accumulators
+ * (two 8-float vectors per row), the classic shape for 16 ymm registers:
+ * 12 accumulators, 2 B vectors, 1 broadcast. Narrow right edges use one
+ * vector and masked loads/stores. Compiled for AVX2 through a target
+ * attribute and only called after gemm.c has checked the CPU. */
+#include "nn/gemm_kernel.h"
+
+#if FER__GEMM_HAVE_X86
+
+#include <immintrin.h>
+
+#define AVX2_MR 6
+#define AVX2_NR 16
+#define TARGET_AVX2 __attribute__((target("avx2,fma")))
+#define INLINE_ALWAYS inline __attribute__((always_inline))
+
+/* Lanes [0, count) set, as the sign bits _mm256_maskload_ps wants. */
+TARGET_AVX2 static INLINE_ALWAYS __m256i lanes_mask(int count) {
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(count), lane);
+}
+
+#define DECLARE_ROW(i) __m256 acc##i##0 = zero, acc##i##1 = zero
+#define FMA_ROW(i)                                              \
+  do {                                                          \
+    __m256 a_ = _mm256_broadcast_ss(a + i);                     \
+    acc##i##0 = _mm256_fmadd_ps(a_, b0, acc##i##0);             \
+    if (nv > 1) acc##i##1 = _mm256_fmadd_ps(a_, b1, acc##i##1); \
+  } while (0)
+#define STORE_VEC(row_ptr, v, accv)                                          \
+  do {                                                                       \
+    __m256 r_ = _mm256_mul_ps(alpha_v, (accv));                              \
+    if (full##v) {                                                           \
+      if (beta != 0.0f)                                                      \
+        r_ = _mm256_fmadd_ps(beta_v, _mm256_loadu_ps((row_ptr) + 8 * v), r_); \
+      _mm256_storeu_ps((row_ptr) + 8 * v, r_);                               \
+    } else {                                                                 \
+      if (beta != 0.0f)                                                      \
+        r_ = _mm256_fmadd_ps(                                                \
+            beta_v, _mm256_maskload_ps((row_ptr) + 8 * v, mask##v), r_);     \
+      _mm256_maskstore_ps((row_ptr) + 8 * v, mask##v, r_);                   \
+    }                                                                        \
+  } while (0)
+#define STORE_ROW(i)                               \
+  do {                                             \
+    if (i < rows) {                                \
+      float *crow_ = c + (long)i * ldc;            \
+      STORE_VEC(crow_, 0, acc##i##0);              \
+      if (nv > 1) STORE_VEC(crow_, 1, acc##i##1);  \
+    }                                              \
+  } while (0)
+
+TARGET_AVX2 static INLINE_ALWAYS void
+avx2_tile_nv(const int nv, int kc, const float *restrict a_packed,
+             const float *restrict b_packed, float *restrict c, long ldc,
+             int rows, int cols, float alpha, float beta) {
+  const __m256 zero = _mm256_setzero_ps();
+  DECLARE_ROW(0); DECLARE_ROW(1); DECLARE_ROW(2);
+  DECLARE_ROW(3); DECLARE_ROW(4); DECLARE_ROW(5);
+  const float *a = a_packed, *b = b_packed;
+  for (int p = 0; p < kc; p++) {
+    __m256 b0 = _mm256_loadu_ps(b);
+    __m256 b1 = nv > 1 ? _mm256_loadu_ps(b + 8) : zero;
+    FMA_ROW(0); FMA_ROW(1); FMA_ROW(2);
+    FMA_ROW(3); FMA_ROW(4); FMA_ROW(5);
+    a += AVX2_MR;
+    b += AVX2_NR;
+  }
+  const __m256 alpha_v = _mm256_set1_ps(alpha);
+  const __m256 beta_v = _mm256_set1_ps(beta);
+  const int full0 = cols >= 8, full1 = cols >= 16;
+  const __m256i mask0 = lanes_mask(cols), mask1 = lanes_mask(cols - 8);
+  (void)full1;
+  (void)mask1;
+  STORE_ROW(0); STORE_ROW(1); STORE_ROW(2);
+  STORE_ROW(3); STORE_ROW(4); STORE_ROW(5);
+}
+
+TARGET_AVX2 static void avx2_tile(int kc, const float *a_packed,
+                                  const float *b_packed, float *c, long ldc,
+                                  int rows, int cols, float alpha,
+                                  float beta) {
+  if (cols > 8)
+    avx2_tile_nv(2, kc, a_packed, b_packed, c, ldc, rows, cols, alpha, beta);
+  else
+    avx2_tile_nv(1, kc, a_packed, b_packed, c, ldc, rows, cols, alpha, beta);
+}
+
+TARGET_AVX2 static void avx2_axpy(int n, float s, const float *x, float *y) {
+  const __m256 s_v = _mm256_set1_ps(s);
+  int i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(y + i, _mm256_fmadd_ps(s_v, _mm256_loadu_ps(x + i),
+                                            _mm256_loadu_ps(y + i)));
+  for (; i < n; i++) y[i] += s * x[i];
+}
+
+TARGET_AVX2 static float avx2_dot(int n, const float *x, const float *y) {
+  __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+  int i = 0;
+  for (; i + 32 <= n; i += 32) {
+    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), s0);
+    s1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8),
+                         _mm256_loadu_ps(y + i + 8), s1);
+    s2 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 16),
+                         _mm256_loadu_ps(y + i + 16), s2);
+    s3 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 24),
+                         _mm256_loadu_ps(y + i + 24), s3);
+  }
+  for (; i + 8 <= n; i += 8)
+    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), s0);
+  __m256 s = _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3));
+  __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+  h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+  h = _mm_add_ss(h, _mm_shuffle_ps(h, h, 1));
+  float total = _mm_cvtss_f32(h);
+  for (; i < n; i++) total += x[i] * y[i];
+  return total;
+}
+
+const fer__gemm_kernel fer__gemm_kernel_avx2 = {
+    .name = "avx2",
+    .mr = AVX2_MR,
+    .nr = AVX2_NR,
+    .kc = 256,
+    .mc = 120,
+    .nc = 512,
+    .tile = avx2_tile,
+    .axpy = avx2_axpy,
+    .dot = avx2_dot,
+};
+
+#endif /* FER__GEMM_HAVE_X86 */

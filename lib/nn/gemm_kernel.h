@@ -1,0 +1,44 @@
+/*
+ * What an instruction-set variant of the SGEMM provides to the blocked
+ * driver in gemm.c: a register-tiled micro-kernel over packed panels, the
+ * cache block sizes that suit it, and two vector primitives for the
+ * matrix-vector fast path. One const table per variant, in gemm_<isa>.c.
+ *
+ * Packed layouts (written by gemm.c):
+ *   A panel: `rows` <= mr rows of op(A) for kc steps, stored p-major:
+ *            a_packed[p * mr + i], rows past the edge zero.
+ *   B panel: `cols` <= nr columns of op(B) for kc steps, stored p-major:
+ *            b_packed[p * nr + j], columns past the edge zero.
+ */
+#ifndef FER_NN_GEMM_KERNEL_H
+#define FER_NN_GEMM_KERNEL_H
+
+typedef struct fer__gemm_kernel {
+  const char *name;
+  int mr, nr; /* register tile: mr rows by nr columns of C */
+  /* Cache blocks: a kc x mr A panel stays in L1 while the kc x nc packed B
+   * block streams from L2; the mc x kc A block is repacked per mc rows. */
+  int kc, mc, nc;
+  /* C[rows x cols] (row stride ldc) = alpha * A_panel * B_panel + beta * C,
+   * beta == 0 ignoring C. rows <= mr, cols <= nr, kc >= 1. */
+  void (*tile)(int kc, const float *a_packed, const float *b_packed,
+               float *c, long ldc, int rows, int cols, float alpha,
+               float beta);
+  /* y[0..n) += s * x[0..n) */
+  void (*axpy)(int n, float s, const float *x, float *y);
+  /* sum of x[i] * y[i], i < n */
+  float (*dot)(int n, const float *x, const float *y);
+} fer__gemm_kernel;
+
+extern const fer__gemm_kernel fer__gemm_kernel_generic;
+
+#if (defined(__GNUC__) || defined(__clang__)) && \
+    (defined(__x86_64__) || defined(__i386__))
+#define FER__GEMM_HAVE_X86 1
+extern const fer__gemm_kernel fer__gemm_kernel_avx2;
+extern const fer__gemm_kernel fer__gemm_kernel_avx512;
+#else
+#define FER__GEMM_HAVE_X86 0
+#endif
+
+#endif
