@@ -28,7 +28,7 @@
 
 /* Below this many flops a second thread costs more (fork/join, a second
  * packing of the shared operand) than it saves. */
-#define MIN_FLOPS_PER_THREAD 400000.0
+#define MIN_FLOPS_PER_THREAD 3.0e6
 
 /* Packing memory for fer__sgemm without a workspace: small products fit on
  * the stack, so the common small calls never touch the allocator. */
@@ -40,6 +40,9 @@
 #define GEMV_IN_CHUNK 1024
 
 #define CACHE_LINE 64
+
+/* Steps per strip when packing a transposed operand. */
+#define PACK_STRIP 16
 
 /* One product with transposes folded into strides:
  * op(A)(i, p) = a[i * a_rs + p * a_cs], op(B)(p, j) = b[p * b_rs + j * b_cs]. */
@@ -225,12 +228,19 @@ static void pack_b(const fer__gemm_kernel *kn, const gemm_problem *pr, int p0,
         for (int j = cols; j < nr; j++) d[j] = 0.0f;
       }
     } else { /* transposed B: each column is contiguous along p */
-      for (int j = 0; j < cols; j++) {
-        const float *s = src + j * pr->b_cs;
-        for (int p = 0; p < kc; p++) dst[(long)p * nr + j] = s[p * pr->b_rs];
+      /* A transpose, in strips of PACK_STRIP steps so that the strip being
+       * written (PACK_STRIP x nr floats) stays in L1 instead of touching
+       * kc cache lines per column. */
+      for (int p0 = 0; p0 < kc; p0 += PACK_STRIP) {
+        const int steps = min_int(PACK_STRIP, kc - p0);
+        for (int j = 0; j < cols; j++) {
+          const float *s = src + j * pr->b_cs + p0 * pr->b_rs;
+          float *d = dst + (long)p0 * nr + j;
+          for (int p = 0; p < steps; p++) d[(long)p * nr] = s[p * pr->b_rs];
+        }
+        for (int p = 0; p < steps; p++)
+          for (int j = cols; j < nr; j++) dst[(long)(p0 + p) * nr + j] = 0.0f;
       }
-      for (int j = cols; j < nr; j++)
-        for (int p = 0; p < kc; p++) dst[(long)p * nr + j] = 0.0f;
     }
   }
 }
