@@ -323,18 +323,15 @@ static void gemv_range(const fer__gemm_kernel *kn, const gemv_problem *g,
     const int len = min_int(GEMV_OUT_CHUNK, hi - o0);
     memset(acc, 0, (size_t)len * sizeof(float));
     if (g->axpy_form) {
-      for (int p = 0; p < g->k; p++)
-        kn->axpy(len, g->x[p * g->x_stride], g->mat + p * g->line + o0, acc);
-    } else {
+      kn->gemv_rows(g->k, len, g->x, g->x_stride, g->mat + o0, g->line, acc);
+    } else if (g->x_stride == 1) {
+      kn->gemv_dots(len, g->k, g->x, g->mat + o0 * g->line, g->line, acc);
+    } else { /* gather x per chunk so the dots read it contiguously */
       for (int p0 = 0; p0 < g->k; p0 += GEMV_IN_CHUNK) {
         const int plen = min_int(GEMV_IN_CHUNK, g->k - p0);
-        const float *xv = g->x + p0 * g->x_stride;
-        if (g->x_stride != 1) {
-          for (int p = 0; p < plen; p++) x_chunk[p] = xv[p * g->x_stride];
-          xv = x_chunk;
-        }
-        for (int o = 0; o < len; o++)
-          acc[o] += kn->dot(plen, xv, g->mat + (o0 + o) * g->line + p0);
+        for (int p = 0; p < plen; p++) x_chunk[p] = g->x[(p0 + p) * g->x_stride];
+        kn->gemv_dots(len, plen, x_chunk, g->mat + o0 * g->line + p0, g->line,
+                      acc);
       }
     }
     for (int o = 0; o < len; o++) {

@@ -86,36 +86,91 @@ TARGET_AVX2 static void avx2_tile(int kc, const float *a_packed,
     avx2_tile_nv(1, kc, a_packed, b_packed, c, ldc, rows, cols, alpha, beta);
 }
 
-TARGET_AVX2 static void avx2_axpy(int n, float s, const float *x, float *y) {
-  const __m256 s_v = _mm256_set1_ps(s);
-  int i = 0;
-  for (; i + 8 <= n; i += 8)
-    _mm256_storeu_ps(y + i, _mm256_fmadd_ps(s_v, _mm256_loadu_ps(x + i),
-                                            _mm256_loadu_ps(y + i)));
-  for (; i < n; i++) y[i] += s * x[i];
+/* Rows form: 32 outputs at a time held in four registers for all steps. */
+TARGET_AVX2 static void avx2_gemv_rows(int steps, int len, const float *x,
+                                       long x_stride, const float *mat,
+                                       long line, float *acc) {
+  int j = 0;
+  for (; j + 32 <= len; j += 32) {
+    __m256 a0 = _mm256_loadu_ps(acc + j), a1 = _mm256_loadu_ps(acc + j + 8);
+    __m256 a2 = _mm256_loadu_ps(acc + j + 16), a3 = _mm256_loadu_ps(acc + j + 24);
+    const float *row = mat + j;
+    for (int p = 0; p < steps; p++, row += line) {
+      const __m256 s = _mm256_set1_ps(x[p * x_stride]);
+      a0 = _mm256_fmadd_ps(s, _mm256_loadu_ps(row), a0);
+      a1 = _mm256_fmadd_ps(s, _mm256_loadu_ps(row + 8), a1);
+      a2 = _mm256_fmadd_ps(s, _mm256_loadu_ps(row + 16), a2);
+      a3 = _mm256_fmadd_ps(s, _mm256_loadu_ps(row + 24), a3);
+    }
+    _mm256_storeu_ps(acc + j, a0);
+    _mm256_storeu_ps(acc + j + 8, a1);
+    _mm256_storeu_ps(acc + j + 16, a2);
+    _mm256_storeu_ps(acc + j + 24, a3);
+  }
+  for (; j < len; j += 8) {
+    const __m256i m = lanes_mask(len - j);
+    __m256 a = _mm256_maskload_ps(acc + j, m);
+    const float *row = mat + j;
+    for (int p = 0; p < steps; p++, row += line)
+      a = _mm256_fmadd_ps(_mm256_set1_ps(x[p * x_stride]),
+                          _mm256_maskload_ps(row, m), a);
+    _mm256_maskstore_ps(acc + j, m, a);
+  }
 }
 
-TARGET_AVX2 static float avx2_dot(int n, const float *x, const float *y) {
-  __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-  int i = 0;
-  for (; i + 32 <= n; i += 32) {
-    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), s0);
-    s1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8),
-                         _mm256_loadu_ps(y + i + 8), s1);
-    s2 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 16),
-                         _mm256_loadu_ps(y + i + 16), s2);
-    s3 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 24),
-                         _mm256_loadu_ps(y + i + 24), s3);
-  }
-  for (; i + 8 <= n; i += 8)
-    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), s0);
-  __m256 s = _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3));
+TARGET_AVX2 static INLINE_ALWAYS float sum_lanes(__m256 s) {
   __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
   h = _mm_add_ps(h, _mm_movehl_ps(h, h));
   h = _mm_add_ss(h, _mm_shuffle_ps(h, h, 1));
-  float total = _mm_cvtss_f32(h);
-  for (; i < n; i++) total += x[i] * y[i];
-  return total;
+  return _mm_cvtss_f32(h);
+}
+
+/* Dots form: four rows at a time share each load of x; masked tail. */
+TARGET_AVX2 static void avx2_gemv_dots(int count, int len, const float *x,
+                                       const float *mat, long line,
+                                       float *out) {
+  const int tail = len % 8, body = len - tail;
+  const __m256i tail_mask = lanes_mask(tail);
+  int o = 0;
+  for (; o + 4 <= count; o += 4) {
+    const float *r0 = mat + o * line, *r1 = r0 + line;
+    const float *r2 = r1 + line, *r3 = r2 + line;
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    for (int p = 0; p < body; p += 8) {
+      const __m256 xv = _mm256_loadu_ps(x + p);
+      s0 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(r0 + p), s0);
+      s1 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(r1 + p), s1);
+      s2 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(r2 + p), s2);
+      s3 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(r3 + p), s3);
+    }
+    if (tail) {
+      const __m256 xv = _mm256_maskload_ps(x + body, tail_mask);
+      s0 = _mm256_fmadd_ps(xv, _mm256_maskload_ps(r0 + body, tail_mask), s0);
+      s1 = _mm256_fmadd_ps(xv, _mm256_maskload_ps(r1 + body, tail_mask), s1);
+      s2 = _mm256_fmadd_ps(xv, _mm256_maskload_ps(r2 + body, tail_mask), s2);
+      s3 = _mm256_fmadd_ps(xv, _mm256_maskload_ps(r3 + body, tail_mask), s3);
+    }
+    out[o] += sum_lanes(s0);
+    out[o + 1] += sum_lanes(s1);
+    out[o + 2] += sum_lanes(s2);
+    out[o + 3] += sum_lanes(s3);
+  }
+  for (; o < count; o++) {
+    const float *row = mat + o * line;
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0;
+    int p = 0;
+    for (; p + 16 <= body; p += 16) {
+      s0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + p), _mm256_loadu_ps(row + p), s0);
+      s1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + p + 8),
+                           _mm256_loadu_ps(row + p + 8), s1);
+    }
+    for (; p < body; p += 8)
+      s0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + p), _mm256_loadu_ps(row + p), s0);
+    if (tail)
+      s1 = _mm256_fmadd_ps(_mm256_maskload_ps(x + body, tail_mask),
+                           _mm256_maskload_ps(row + body, tail_mask), s1);
+    out[o] += sum_lanes(_mm256_add_ps(s0, s1));
+  }
 }
 
 const fer__gemm_kernel fer__gemm_kernel_avx2 = {
@@ -126,8 +181,8 @@ const fer__gemm_kernel fer__gemm_kernel_avx2 = {
     .mc = 120,
     .nc = 512,
     .tile = avx2_tile,
-    .axpy = avx2_axpy,
-    .dot = avx2_dot,
+    .gemv_rows = avx2_gemv_rows,
+    .gemv_dots = avx2_gemv_dots,
 };
 
 #endif /* FER__GEMM_HAVE_X86 */

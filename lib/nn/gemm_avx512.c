@@ -95,44 +95,89 @@ TARGET_AVX512 static void avx512_tile(int kc, const float *a_packed,
     avx512_tile_nv(1, kc, a_packed, b_packed, c, ldc, rows, cols, alpha, beta);
 }
 
-TARGET_AVX512 static void avx512_axpy(int n, float s, const float *x,
-                                      float *y) {
-  const __m512 s_v = _mm512_set1_ps(s);
-  int i = 0;
-  for (; i + 32 <= n; i += 32) {
-    _mm512_storeu_ps(y + i, _mm512_fmadd_ps(s_v, _mm512_loadu_ps(x + i),
-                                            _mm512_loadu_ps(y + i)));
-    _mm512_storeu_ps(y + i + 16,
-                     _mm512_fmadd_ps(s_v, _mm512_loadu_ps(x + i + 16),
-                                     _mm512_loadu_ps(y + i + 16)));
+/* Rows form: 64 outputs at a time held in four registers for all steps,
+ * so acc is read and written once, not once per step. */
+TARGET_AVX512 static void avx512_gemv_rows(int steps, int len, const float *x,
+                                           long x_stride, const float *mat,
+                                           long line, float *acc) {
+  int j = 0;
+  for (; j + 64 <= len; j += 64) {
+    __m512 a0 = _mm512_loadu_ps(acc + j), a1 = _mm512_loadu_ps(acc + j + 16);
+    __m512 a2 = _mm512_loadu_ps(acc + j + 32), a3 = _mm512_loadu_ps(acc + j + 48);
+    const float *row = mat + j;
+    for (int p = 0; p < steps; p++, row += line) {
+      const __m512 s = _mm512_set1_ps(x[p * x_stride]);
+      a0 = _mm512_fmadd_ps(s, _mm512_loadu_ps(row), a0);
+      a1 = _mm512_fmadd_ps(s, _mm512_loadu_ps(row + 16), a1);
+      a2 = _mm512_fmadd_ps(s, _mm512_loadu_ps(row + 32), a2);
+      a3 = _mm512_fmadd_ps(s, _mm512_loadu_ps(row + 48), a3);
+    }
+    _mm512_storeu_ps(acc + j, a0);
+    _mm512_storeu_ps(acc + j + 16, a1);
+    _mm512_storeu_ps(acc + j + 32, a2);
+    _mm512_storeu_ps(acc + j + 48, a3);
   }
-  for (; i < n; i += 16) {
-    __mmask16 m = lanes_mask(n - i);
-    _mm512_mask_storeu_ps(y + i, m,
-                          _mm512_fmadd_ps(s_v, _mm512_maskz_loadu_ps(m, x + i),
-                                          _mm512_maskz_loadu_ps(m, y + i)));
+  for (; j < len; j += 16) {
+    const __mmask16 m = lanes_mask(len - j);
+    __m512 a = _mm512_maskz_loadu_ps(m, acc + j);
+    const float *row = mat + j;
+    for (int p = 0; p < steps; p++, row += line)
+      a = _mm512_fmadd_ps(_mm512_set1_ps(x[p * x_stride]),
+                          _mm512_maskz_loadu_ps(m, row), a);
+    _mm512_mask_storeu_ps(acc + j, m, a);
   }
 }
 
-TARGET_AVX512 static float avx512_dot(int n, const float *x, const float *y) {
-  __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-  int i = 0;
-  for (; i + 64 <= n; i += 64) {
-    s0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i), s0);
-    s1 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 16),
-                         _mm512_loadu_ps(y + i + 16), s1);
-    s2 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 32),
-                         _mm512_loadu_ps(y + i + 32), s2);
-    s3 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 48),
-                         _mm512_loadu_ps(y + i + 48), s3);
+/* One dot product; masked tail. */
+TARGET_AVX512 static INLINE_ALWAYS __m512 dot_vec(int len, const float *x,
+                                                  const float *row) {
+  __m512 s0 = _mm512_setzero_ps(), s1 = s0;
+  int p = 0;
+  for (; p + 32 <= len; p += 32) {
+    s0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + p), _mm512_loadu_ps(row + p), s0);
+    s1 = _mm512_fmadd_ps(_mm512_loadu_ps(x + p + 16),
+                         _mm512_loadu_ps(row + p + 16), s1);
   }
-  for (; i < n; i += 16) {
-    __mmask16 m = lanes_mask(n - i);
-    s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + i),
-                         _mm512_maskz_loadu_ps(m, y + i), s0);
+  for (; p < len; p += 16) {
+    const __mmask16 m = lanes_mask(len - p);
+    s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + p),
+                         _mm512_maskz_loadu_ps(m, row + p), s0);
   }
-  return _mm512_reduce_add_ps(
-      _mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+  return _mm512_add_ps(s0, s1);
+}
+
+/* Dots form: four rows at a time share each load of x. */
+TARGET_AVX512 static void avx512_gemv_dots(int count, int len, const float *x,
+                                           const float *mat, long line,
+                                           float *out) {
+  int o = 0;
+  for (; o + 4 <= count; o += 4) {
+    const float *r0 = mat + o * line, *r1 = r0 + line;
+    const float *r2 = r1 + line, *r3 = r2 + line;
+    __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    int p = 0;
+    for (; p + 16 <= len; p += 16) {
+      const __m512 xv = _mm512_loadu_ps(x + p);
+      s0 = _mm512_fmadd_ps(xv, _mm512_loadu_ps(r0 + p), s0);
+      s1 = _mm512_fmadd_ps(xv, _mm512_loadu_ps(r1 + p), s1);
+      s2 = _mm512_fmadd_ps(xv, _mm512_loadu_ps(r2 + p), s2);
+      s3 = _mm512_fmadd_ps(xv, _mm512_loadu_ps(r3 + p), s3);
+    }
+    if (p < len) {
+      const __mmask16 m = lanes_mask(len - p);
+      const __m512 xv = _mm512_maskz_loadu_ps(m, x + p);
+      s0 = _mm512_fmadd_ps(xv, _mm512_maskz_loadu_ps(m, r0 + p), s0);
+      s1 = _mm512_fmadd_ps(xv, _mm512_maskz_loadu_ps(m, r1 + p), s1);
+      s2 = _mm512_fmadd_ps(xv, _mm512_maskz_loadu_ps(m, r2 + p), s2);
+      s3 = _mm512_fmadd_ps(xv, _mm512_maskz_loadu_ps(m, r3 + p), s3);
+    }
+    out[o] += _mm512_reduce_add_ps(s0);
+    out[o + 1] += _mm512_reduce_add_ps(s1);
+    out[o + 2] += _mm512_reduce_add_ps(s2);
+    out[o + 3] += _mm512_reduce_add_ps(s3);
+  }
+  for (; o < count; o++)
+    out[o] += _mm512_reduce_add_ps(dot_vec(len, x, mat + o * line));
 }
 
 const fer__gemm_kernel fer__gemm_kernel_avx512 = {
@@ -145,8 +190,8 @@ const fer__gemm_kernel fer__gemm_kernel_avx512 = {
     .mc = 128,
     .nc = 480,
     .tile = avx512_tile,
-    .axpy = avx512_axpy,
-    .dot = avx512_dot,
+    .gemv_rows = avx512_gemv_rows,
+    .gemv_dots = avx512_gemv_dots,
 };
 
 #endif /* FER__GEMM_HAVE_X86 */

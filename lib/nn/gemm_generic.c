@@ -27,23 +27,33 @@ static void generic_tile(int kc, const float *a_packed, const float *b_packed,
   }
 }
 
-static void generic_axpy(int n, float s, const float *x, float *y) {
-  for (int i = 0; i < n; i++) y[i] += s * x[i];
+static void generic_gemv_rows(int steps, int len, const float *x,
+                              long x_stride, const float *mat, long line,
+                              float *acc) {
+  for (int p = 0; p < steps; p++) {
+    const float s = x[p * x_stride];
+    const float *row = mat + p * line;
+    for (int j = 0; j < len; j++) acc[j] += s * row[j];
+  }
 }
 
-static float generic_dot(int n, const float *x, const float *y) {
-  /* Four partial sums: shorter dependency chains, and a little less
-   * rounding error than one running sum. */
-  float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  int i = 0;
-  for (; i + 4 <= n; i += 4) {
-    s0 += x[i] * y[i];
-    s1 += x[i + 1] * y[i + 1];
-    s2 += x[i + 2] * y[i + 2];
-    s3 += x[i + 3] * y[i + 3];
+static void generic_gemv_dots(int count, int len, const float *x,
+                              const float *mat, long line, float *out) {
+  for (int o = 0; o < count; o++) {
+    const float *row = mat + o * line;
+    /* Four partial sums: shorter dependency chains, and a little less
+     * rounding error than one running sum. */
+    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int p = 0;
+    for (; p + 4 <= len; p += 4) {
+      s0 += x[p] * row[p];
+      s1 += x[p + 1] * row[p + 1];
+      s2 += x[p + 2] * row[p + 2];
+      s3 += x[p + 3] * row[p + 3];
+    }
+    for (; p < len; p++) s0 += x[p] * row[p];
+    out[o] += (s0 + s1) + (s2 + s3);
   }
-  for (; i < n; i++) s0 += x[i] * y[i];
-  return (s0 + s1) + (s2 + s3);
 }
 
 const fer__gemm_kernel fer__gemm_kernel_generic = {
@@ -54,6 +64,6 @@ const fer__gemm_kernel fer__gemm_kernel_generic = {
     .mc = 128,
     .nc = 512,
     .tile = generic_tile,
-    .axpy = generic_axpy,
-    .dot = generic_dot,
+    .gemv_rows = generic_gemv_rows,
+    .gemv_dots = generic_gemv_dots,
 };

@@ -24,10 +24,14 @@ typedef struct fer__gemm_kernel {
   void (*tile)(int kc, const float *a_packed, const float *b_packed,
                float *c, long ldc, int rows, int cols, float alpha,
                float beta);
-  /* y[0..n) += s * x[0..n) */
-  void (*axpy)(int n, float s, const float *x, float *y);
-  /* sum of x[i] * y[i], i < n */
-  float (*dot)(int n, const float *x, const float *y);
+  /* Matrix-vector, rows form: acc[j] += sum over p < steps of
+   * x[p * x_stride] * mat[p * line + j], for j < len. */
+  void (*gemv_rows)(int steps, int len, const float *x, long x_stride,
+                    const float *mat, long line, float *acc);
+  /* Matrix-vector, dots form: out[o] += sum over p < len of
+   * x[p] * mat[o * line + p], for o < count. */
+  void (*gemv_dots)(int count, int len, const float *x, const float *mat,
+                    long line, float *out);
 } fer__gemm_kernel;
 
 extern const fer__gemm_kernel fer__gemm_kernel_generic;
