@@ -23,7 +23,7 @@ TARGET_AVX2 static INLINE_ALWAYS __m256i lanes_mask(int count) {
 #define DECLARE_ROW(i) __m256 acc##i##0 = zero, acc##i##1 = zero
 #define FMA_ROW(i)                                              \
   do {                                                          \
-    __m256 a_ = _mm256_broadcast_ss(a + i);                     \
+    __m256 a_ = _mm256_broadcast_ss(a + a_off##i);              \
     acc##i##0 = _mm256_fmadd_ps(a_, b0, acc##i##0);             \
     if (nv > 1) acc##i##1 = _mm256_fmadd_ps(a_, b1, acc##i##1); \
   } while (0)
@@ -51,19 +51,23 @@ TARGET_AVX2 static INLINE_ALWAYS __m256i lanes_mask(int count) {
   } while (0)
 
 TARGET_AVX2 static INLINE_ALWAYS void
-avx2_tile_nv(const int nv, int kc, const float *restrict a_packed,
-             const float *restrict b_packed, float *restrict c, long ldc,
+avx2_tile_nv(const int nv, int kc, const float *restrict a_panel,
+             long a_rs, long a_cs, const float *restrict b_packed, float *restrict c, long ldc,
              int rows, int cols, float alpha, float beta) {
   const __m256 zero = _mm256_setzero_ps();
   DECLARE_ROW(0); DECLARE_ROW(1); DECLARE_ROW(2);
   DECLARE_ROW(3); DECLARE_ROW(4); DECLARE_ROW(5);
-  const float *a = a_packed, *b = b_packed;
+  /* Row offsets into A; rows past the edge re-read row 0 (never stored). */
+  const long a_off0 = 0, a_off1 = rows > 1 ? a_rs : 0;
+  const long a_off2 = rows > 2 ? 2 * a_rs : 0, a_off3 = rows > 3 ? 3 * a_rs : 0;
+  const long a_off4 = rows > 4 ? 4 * a_rs : 0, a_off5 = rows > 5 ? 5 * a_rs : 0;
+  const float *a = a_panel, *b = b_packed;
   for (int p = 0; p < kc; p++) {
     __m256 b0 = _mm256_loadu_ps(b);
     __m256 b1 = nv > 1 ? _mm256_loadu_ps(b + 8) : zero;
     FMA_ROW(0); FMA_ROW(1); FMA_ROW(2);
     FMA_ROW(3); FMA_ROW(4); FMA_ROW(5);
-    a += AVX2_MR;
+    a += a_cs;
     b += AVX2_NR;
   }
   const __m256 alpha_v = _mm256_set1_ps(alpha);
@@ -76,14 +80,14 @@ avx2_tile_nv(const int nv, int kc, const float *restrict a_packed,
   STORE_ROW(3); STORE_ROW(4); STORE_ROW(5);
 }
 
-TARGET_AVX2 static void avx2_tile(int kc, const float *a_packed,
-                                  const float *b_packed, float *c, long ldc,
-                                  int rows, int cols, float alpha,
+TARGET_AVX2 static void avx2_tile(int kc, const float *a, long a_rs,
+                                  long a_cs, const float *b_packed, float *c,
+                                  long ldc, int rows, int cols, float alpha,
                                   float beta) {
   if (cols > 8)
-    avx2_tile_nv(2, kc, a_packed, b_packed, c, ldc, rows, cols, alpha, beta);
+    avx2_tile_nv(2, kc, a, a_rs, a_cs, b_packed, c, ldc, rows, cols, alpha, beta);
   else
-    avx2_tile_nv(1, kc, a_packed, b_packed, c, ldc, rows, cols, alpha, beta);
+    avx2_tile_nv(1, kc, a, a_rs, a_cs, b_packed, c, ldc, rows, cols, alpha, beta);
 }
 
 /* Rows form: 32 outputs at a time held in four registers for all steps. */

@@ -31,7 +31,7 @@ TARGET_AVX512 static INLINE_ALWAYS __mmask16 lanes_mask(int count) {
 #define DECLARE_ROW(i) __m512 acc##i##0 = zero, acc##i##1 = zero, acc##i##2 = zero
 #define FMA_ROW(i)                                                  \
   do {                                                              \
-    __m512 a_ = _mm512_set1_ps(a[i]);                               \
+    __m512 a_ = _mm512_set1_ps(a[a_off##i]);                        \
     acc##i##0 = _mm512_fmadd_ps(a_, b0, acc##i##0);                 \
     if (nv > 1) acc##i##1 = _mm512_fmadd_ps(a_, b1, acc##i##1);     \
     if (nv > 2) acc##i##2 = _mm512_fmadd_ps(a_, b2, acc##i##2);     \
@@ -56,20 +56,25 @@ TARGET_AVX512 static INLINE_ALWAYS __mmask16 lanes_mask(int count) {
   } while (0)
 
 TARGET_AVX512 static INLINE_ALWAYS void
-avx512_tile_nv(const int nv, int kc, const float *restrict a_packed,
-               const float *restrict b_packed, float *restrict c, long ldc,
+avx512_tile_nv(const int nv, int kc, const float *restrict a_panel,
+               long a_rs, long a_cs, const float *restrict b_packed, float *restrict c, long ldc,
                int rows, int cols, float alpha, float beta) {
   const __m512 zero = _mm512_setzero_ps();
   DECLARE_ROW(0); DECLARE_ROW(1); DECLARE_ROW(2); DECLARE_ROW(3);
   DECLARE_ROW(4); DECLARE_ROW(5); DECLARE_ROW(6); DECLARE_ROW(7);
-  const float *a = a_packed, *b = b_packed;
+  /* Row offsets into A; rows past the edge re-read row 0 (never stored). */
+  const long a_off0 = 0, a_off1 = rows > 1 ? a_rs : 0;
+  const long a_off2 = rows > 2 ? 2 * a_rs : 0, a_off3 = rows > 3 ? 3 * a_rs : 0;
+  const long a_off4 = rows > 4 ? 4 * a_rs : 0, a_off5 = rows > 5 ? 5 * a_rs : 0;
+  const long a_off6 = rows > 6 ? 6 * a_rs : 0, a_off7 = rows > 7 ? 7 * a_rs : 0;
+  const float *a = a_panel, *b = b_packed;
   for (int p = 0; p < kc; p++) {
     __m512 b0 = _mm512_loadu_ps(b);
     __m512 b1 = nv > 1 ? _mm512_loadu_ps(b + 16) : zero;
     __m512 b2 = nv > 2 ? _mm512_loadu_ps(b + 32) : zero;
     FMA_ROW(0); FMA_ROW(1); FMA_ROW(2); FMA_ROW(3);
     FMA_ROW(4); FMA_ROW(5); FMA_ROW(6); FMA_ROW(7);
-    a += AVX512_MR;
+    a += a_cs;
     b += AVX512_NR;
   }
   const __m512 alpha_v = _mm512_set1_ps(alpha);
@@ -83,16 +88,16 @@ avx512_tile_nv(const int nv, int kc, const float *restrict a_packed,
   STORE_ROW(4); STORE_ROW(5); STORE_ROW(6); STORE_ROW(7);
 }
 
-TARGET_AVX512 static void avx512_tile(int kc, const float *a_packed,
-                                      const float *b_packed, float *c,
-                                      long ldc, int rows, int cols,
+TARGET_AVX512 static void avx512_tile(int kc, const float *a, long a_rs,
+                                      long a_cs, const float *b_packed,
+                                      float *c, long ldc, int rows, int cols,
                                       float alpha, float beta) {
   if (cols > 32)
-    avx512_tile_nv(3, kc, a_packed, b_packed, c, ldc, rows, cols, alpha, beta);
+    avx512_tile_nv(3, kc, a, a_rs, a_cs, b_packed, c, ldc, rows, cols, alpha, beta);
   else if (cols > 16)
-    avx512_tile_nv(2, kc, a_packed, b_packed, c, ldc, rows, cols, alpha, beta);
+    avx512_tile_nv(2, kc, a, a_rs, a_cs, b_packed, c, ldc, rows, cols, alpha, beta);
   else
-    avx512_tile_nv(1, kc, a_packed, b_packed, c, ldc, rows, cols, alpha, beta);
+    avx512_tile_nv(1, kc, a, a_rs, a_cs, b_packed, c, ldc, rows, cols, alpha, beta);
 }
 
 /* Rows form: 64 outputs at a time held in four registers for all steps,

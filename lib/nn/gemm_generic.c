@@ -6,15 +6,18 @@
 #define GENERIC_MR 4
 #define GENERIC_NR 16
 
-static void generic_tile(int kc, const float *a_packed, const float *b_packed,
-                         float *c, long ldc, int rows, int cols, float alpha,
-                         float beta) {
+static void generic_tile(int kc, const float *a, long a_rs, long a_cs,
+                         const float *b_packed, float *c, long ldc, int rows,
+                         int cols, float alpha, float beta) {
   float acc[GENERIC_MR][GENERIC_NR] = {{0}};
+  long a_off[GENERIC_MR];
+  /* Rows past the edge re-read row 0; their sums are never stored. */
+  for (int i = 0; i < GENERIC_MR; i++) a_off[i] = i < rows ? i * a_rs : 0;
   for (int p = 0; p < kc; p++) {
-    const float *a = a_packed + (long)p * GENERIC_MR;
+    const float *a_step = a + p * a_cs;
     const float *b = b_packed + (long)p * GENERIC_NR;
     for (int i = 0; i < GENERIC_MR; i++)
-      for (int j = 0; j < GENERIC_NR; j++) acc[i][j] += a[i] * b[j];
+      for (int j = 0; j < GENERIC_NR; j++) acc[i][j] += a_step[a_off[i]] * b[j];
   }
   for (int i = 0; i < rows; i++) {
     float *crow = c + i * ldc;

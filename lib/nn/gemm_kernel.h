@@ -4,9 +4,11 @@
  * cache block sizes that suit it, and two vector primitives for the
  * matrix-vector fast path. One const table per variant, in gemm_<isa>.c.
  *
- * Packed layouts (written by gemm.c):
- *   A panel: `rows` <= mr rows of op(A) for kc steps, stored p-major:
- *            a_packed[p * mr + i], rows past the edge zero.
+ * The A operand of a tile is read through strides, so the driver can pass
+ * either a packed panel (a_rs = 1, a_cs = mr: p-major, zero-padded to mr
+ * rows) or, when op(A) rows are contiguous, the matrix itself (a_rs = lda,
+ * a_cs = 1): that saves a copy of A per call, which matters when C is
+ * narrow. The B operand is always packed (written by gemm.c):
  *   B panel: `cols` <= nr columns of op(B) for kc steps, stored p-major:
  *            b_packed[p * nr + j], columns past the edge zero.
  */
@@ -20,10 +22,12 @@ typedef struct fer__gemm_kernel {
    * block streams from L2; the mc x kc A block is repacked per mc rows. */
   int kc, mc, nc;
   /* C[rows x cols] (row stride ldc) = alpha * A_panel * B_panel + beta * C,
-   * beta == 0 ignoring C. rows <= mr, cols <= nr, kc >= 1. */
-  void (*tile)(int kc, const float *a_packed, const float *b_packed,
-               float *c, long ldc, int rows, int cols, float alpha,
-               float beta);
+   * beta == 0 ignoring C, where A_panel(i, p) = a[i * a_rs + p * a_cs].
+   * rows <= mr, cols <= nr, kc >= 1; rows of A at or past `rows` are never
+   * read. */
+  void (*tile)(int kc, const float *a, long a_rs, long a_cs,
+               const float *b_packed, float *c, long ldc, int rows, int cols,
+               float alpha, float beta);
   /* Matrix-vector, rows form: acc[j] += sum over p < steps of
    * x[p * x_stride] * mat[p * line + j], for j < len. */
   void (*gemv_rows)(int steps, int len, const float *x, long x_stride,

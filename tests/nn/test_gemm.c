@@ -223,6 +223,24 @@ static void test_blocked_shapes_threads(void) {
   }
 }
 
+/* A transposed A whose steps lie more than a few KiB apart is packed
+ * rather than read in place: both routes, every variant. */
+static void test_far_apart_steps(void) {
+  for (int extra = 0; extra <= 5000; extra += 5000) {
+    product pr;
+    product_make(&pr, 1, 0, 21, 70, 300, extra, 1.0f, 0.0f);
+    for (int isa = 0; isa < FER__GEMM_ISA_COUNT; isa++) {
+      if (!fer__gemm_isa_available((fer__gemm_isa)isa)) continue;
+      float *c = product_fresh_c(&pr);
+      run_variant(&pr, (fer__gemm_isa)isa, 1, c, NULL, 0);
+      CHECK_MSG(product_check(&pr, c, "far-apart steps") == 0, "%s, lda %d",
+                fer__gemm_isa_name((fer__gemm_isa)isa), pr.lda);
+      free(c);
+    }
+    product_free(&pr);
+  }
+}
+
 /* The caller-workspace variant: exact size, an odd (misaligned) start, a
  * size for one thread only, and a useless size all give correct results
  * without reading or writing outside the buffer (ASan checks that). */
@@ -338,6 +356,7 @@ int main(void) {
   fprintf(stderr, "  (%.1f s so far)\n", fer__now_seconds() - t0);
   RUN(test_blocked_shapes_threads);
   fprintf(stderr, "  (%.1f s so far)\n", fer__now_seconds() - t0);
+  RUN(test_far_apart_steps);
   RUN(test_workspace);
   RUN(test_allocation_failure);
   RUN(test_inside_parallel_region);
