@@ -16,7 +16,7 @@
     (void)alpha;                                                            \
     const long total = (long)p->n * fer__shape_size(l->in);                 \
     FER__OMP(omp parallel for num_threads(p->threads) schedule(static)      \
-             if (total > 65536 && p->threads > 1))                          \
+             if (fer__worth_parallel(p->threads, 8.0 * total)))                          \
     for (long i = 0; i < total; i++) y[i] = name##_fn(x[i], alpha);         \
   }                                                                         \
   static void name##_backward(const fer__layer *l, const fer__pass *p,      \
@@ -30,7 +30,7 @@
     (void)alpha;                                                            \
     const long total = (long)p->n * fer__shape_size(l->in);                 \
     FER__OMP(omp parallel for num_threads(p->threads) schedule(static)      \
-             if (total > 65536 && p->threads > 1))                          \
+             if (fer__worth_parallel(p->threads, 8.0 * total)))                          \
     for (long i = 0; i < total; i++)                                        \
       dx[i] = name##_grad(x[i], y[i], dy[i], alpha);                        \
   }                                                                         \

@@ -26,7 +26,7 @@ static void avg_pool_forward(const fer__layer *l, const fer__pass *p,
   const int H = l->in.h, W = l->in.w, OH = l->out.h, OW = l->out.w;
   const long planes = (long)p->n * l->in.c;
   const float inv = 1.0f / (float)(l->kh * l->kw);
-FER__OMP(omp parallel for num_threads(p->threads) schedule(static) if (planes > 1 && p->threads > 1))
+FER__OMP(omp parallel for num_threads(p->threads) schedule(static) if (planes > 1 && fer__worth_parallel(p->threads, (double)planes * l->out.h * l->out.w * l->kh * l->kw)))
   for (long pl = 0; pl < planes; pl++) {
     const float *xp = x + pl * H * W;
     float *yp = y + pl * OH * OW;
@@ -58,7 +58,7 @@ static void avg_pool_backward(const fer__layer *l, const fer__pass *p,
   const long planes = (long)p->n * l->in.c;
   const float inv = 1.0f / (float)(l->kh * l->kw);
   memset(dx, 0, (size_t)(planes * H * W) * sizeof(float));
-FER__OMP(omp parallel for num_threads(p->threads) schedule(static) if (planes > 1 && p->threads > 1))
+FER__OMP(omp parallel for num_threads(p->threads) schedule(static) if (planes > 1 && fer__worth_parallel(p->threads, (double)planes * l->out.h * l->out.w * l->kh * l->kw)))
   for (long pl = 0; pl < planes; pl++) {
     float *dxp = dx + pl * H * W;
     const float *dyp = dy + pl * OH * OW;

@@ -37,7 +37,7 @@ static void bn_forward(const fer__layer *l, const fer__pass *p, const float *x,
   const long plane = (long)l->in.h * l->in.w, M = (long)p->n * plane;
   const float *gamma = l->tensor[0], *beta = l->tensor[1];
   FER__OMP(omp parallel for num_threads(p->threads) schedule(static)
-           if (C > 1 && M * C > 65536 && p->threads > 1))
+           if (C > 1 && fer__worth_parallel(p->threads, 4.0 * M * C)))
   for (int c = 0; c < C; c++) {
     float mean, inv_std;
     if (p->training) {
@@ -93,7 +93,7 @@ static void bn_backward(const fer__layer *l, const fer__pass *p, const float *x,
   const long plane = (long)l->in.h * l->in.w, M = (long)p->n * plane;
   const float *gamma = l->tensor[0];
   FER__OMP(omp parallel for num_threads(p->threads) schedule(static)
-           if (C > 1 && M * C > 65536 && p->threads > 1))
+           if (C > 1 && fer__worth_parallel(p->threads, 4.0 * M * C)))
   for (int c = 0; c < C; c++) {
     const float mean = saved[c], inv_std = saved[C + c];
     double sum_dy = 0.0, sum_dy_xhat = 0.0;

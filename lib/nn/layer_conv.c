@@ -174,7 +174,7 @@ static void conv_forward(const fer__layer *l, const fer__pass *p,
   (void)saved;
   const size_t in_size = (size_t)fer__shape_size(l->in);
   const size_t out_size = (size_t)fer__shape_size(l->out);
-  if (p->n > 1 && p->threads > 1) {
+  if (p->n > 1 && fer__worth_parallel(p->threads, conv_flops(l) * p->n)) {
 FER__OMP(omp parallel for num_threads(p->threads) schedule(static))
     for (int i = 0; i < p->n; i++)
       conv_image_forward(l, x + i * in_size, y + i * out_size,
@@ -226,7 +226,9 @@ static void conv_backward(const fer__layer *l, const fer__pass *p,
   const size_t out_size = (size_t)fer__shape_size(l->out);
   const size_t partial = l->tensor_size[0] + l->tensor_size[1];
   const size_t col = conv_col_floats(l);
-  int threads = p->n > 1 && p->threads > 1 ? p->threads : 1;
+  int threads =
+      p->n > 1 && fer__worth_parallel(p->threads, conv_flops(l) * p->n)
+          ? p->threads : 1;
   if (threads > p->n) threads = p->n;
   for (int t = 0; t < threads; t++)
     memset(p->scratch + (size_t)t * p->scratch_floats + col, 0,

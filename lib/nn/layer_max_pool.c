@@ -24,7 +24,7 @@ static void max_pool_forward(const fer__layer *l, const fer__pass *p,
   const int H = l->in.h, W = l->in.w, OH = l->out.h, OW = l->out.w;
   const long planes = (long)p->n * l->in.c;
   int32_t *winner = (int32_t *)saved;
-FER__OMP(omp parallel for num_threads(p->threads) schedule(static) if (planes > 1 && p->threads > 1))
+FER__OMP(omp parallel for num_threads(p->threads) schedule(static) if (planes > 1 && fer__worth_parallel(p->threads, (double)planes * l->out.h * l->out.w * l->kh * l->kw)))
   for (long pl = 0; pl < planes; pl++) {
     const float *xp = x + pl * H * W;
     float *yp = y + pl * OH * OW;

@@ -303,6 +303,13 @@ fer_status fer__parse_alpha(fer__layer *l, const struct fer__arch_words *w,
                             int required, float fallback);
 void fer__format_alpha(const fer__layer *l, fer__buf *out);
 
+/* Whether a loop of about `work` multiply-adds is worth a parallel
+ * region: below this, waking threads costs more than it saves (and far more
+ * on a loaded machine). */
+static inline int fer__worth_parallel(int threads, double work) {
+  return threads > 1 && work >= 1e6;
+}
+
 /* The calling thread's index inside a parallel loop (0 outside). */
 #ifdef _OPENMP
 #include <omp.h>
