@@ -68,7 +68,10 @@ fer_status fer_chart_confusion(const fer_metrics *m, const char *title,
   double gutter = 40 + 7.5 * (double)longest;
   double left = gutter + 30, top = 84;
   double grid = cell * k;
-  double width = left + grid + 150, height = top + grid + gutter * 0.75 + 50;
+  /* Below the grid: the slanted column labels (sin 35 deg of their length)
+   * and the axis title. */
+  double below = 22 + 0.58 * 7.5 * (double)longest + 34;
+  double width = left + grid + 150, height = top + grid + below;
   char colour[16], text[64], name[LABEL_CHARS * 4 + 8];
   fer__buf b;
   fer__buf_init(&b);

@@ -70,7 +70,10 @@ static void tick_label(char *out, size_t size, double v, double step) {
                               floor(step * pow(10, decimals) + 0.5)) > 1e-6)
     decimals++;
   if (fabs(v) < step * 1e-9) v = 0; /* no "-0.00" */
-  snprintf(out, size, "%.*f", decimals, v);
+  if (fabs(v) >= 1e6 || (v != 0 && fabs(v) < 1e-4))
+    snprintf(out, size, "%.3g", v); /* exponent form for extreme ranges */
+  else
+    snprintf(out, size, "%.*f", decimals, v);
 }
 
 typedef struct panel {
@@ -188,8 +191,14 @@ static void draw_panel(fer__buf *b, double left, const float *train,
     p.y = nice_axis(lo < 0 ? lo : 0, hi, 6, 0);
   }
   draw_frame(b, &p, title, y_label);
+  /* Points outside the axis range (accuracy above 1, a diverged loss) are
+   * clipped rather than drawn over the labels. The margin keeps the dots
+   * on the frame whole. */
+  fer__svg_clip_begin(b, is_accuracy ? "accuracy-area" : "loss-area",
+                      p.left - 4, p.top - 4, p.width + 8, p.height + 8);
   draw_series(b, &p, train, epochs, TRAIN_COLOUR, NULL, xs, ys);
   draw_series(b, &p, validation, epochs, VALIDATION_COLOUR, "7 4", xs, ys);
+  fer__svg_clip_end(b);
 }
 
 static void draw_legend(fer__buf *b, int train, int validation) {

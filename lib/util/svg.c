@@ -55,6 +55,17 @@ void fer__svg_polyline(fer__buf *b, const double *xs, const double *ys,
   fer__buf_printf(b, " stroke-linejoin=\"round\"/>\n");
 }
 
+void fer__svg_clip_begin(fer__buf *b, const char *id, double x, double y,
+                         double width, double height) {
+  fer__buf_printf(b,
+                  "<clipPath id=\"%s\"><rect x=\"%.2f\" y=\"%.2f\" "
+                  "width=\"%.2f\" height=\"%.2f\"/></clipPath>\n"
+                  "<g clip-path=\"url(#%s)\">\n",
+                  id, x, y, width, height, id);
+}
+
+void fer__svg_clip_end(fer__buf *b) { fer__buf_printf(b, "</g>\n"); }
+
 void fer__svg_circle(fer__buf *b, double cx, double cy, double r,
                      const char *fill) {
   fer__buf_printf(b, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"%.2f\"", cx, cy, r);

@@ -42,6 +42,11 @@ void fer__svg_polyline(fer__buf *b, const double *xs, const double *ys,
                        const char *dash);
 void fer__svg_circle(fer__buf *b, double cx, double cy, double r,
                      const char *fill);
+/* Everything drawn between begin and end is clipped to the rectangle;
+ * `id` must be unique in the document. */
+void fer__svg_clip_begin(fer__buf *b, const char *id, double x, double y,
+                         double width, double height);
+void fer__svg_clip_end(fer__buf *b);
 /* `text` is escaped; printf-style formatting is the caller's. */
 void fer__svg_text(fer__buf *b, double x, double y, const char *text,
                    const fer__svg_text_style *style);
