@@ -211,13 +211,14 @@ fer_status fer_dataset_from_f32(const float *values, const int32_t *labels,
   for (size_t i = 0; i < total; i++) {
     double level = floor((double)values[i] / (double)scale + 0.5);
     if (!(level >= 0.0 && level <= 255.0)) { /* also catches NaN */
+      size_t sample_size = ds->sample_size;
       fer_dataset_free(ds);
       *out = NULL;
       return fer__fail(FER_ERR_INVALID_ARGUMENT,
                        "%s: value %g of sample %zu (element %zu) is outside "
                        "0..255 x scale",
-                       who, (double)values[i], i / ds->sample_size,
-                       i % ds->sample_size);
+                       who, (double)values[i], i / sample_size,
+                       i % sample_size);
     }
     ds->pixels[i] = (uint8_t)level;
   }
