@@ -53,6 +53,23 @@ int fer__dataset_find_class(const fer_dataset *ds, const char *name,
 /* ASCII case-insensitive comparison of a counted string and a C string. */
 int fer__equal_ignore_case(const char *a, size_t a_len, const char *b);
 
+/* Decodes the image file at `path` into `dst` as channels x height x width
+ * bytes (planes of rows), converting colour and size as needed. Messages
+ * name the path. The folder loader calls it once per image file. */
+typedef fer_status (*fer__sample_loader)(void *ctx, const char *path,
+                                         int channels, int height, int width,
+                                         uint8_t *dst);
+
+/* fer_dataset_load_folder() with the decoding step supplied by the caller
+ * (the public function passes one built on fer_image_load; tests may pass
+ * their own). */
+fer_status fer__dataset_load_folder_with(const char *dir,
+                                         const char *const *class_names,
+                                         int num_classes, int channels,
+                                         int height, int width, unsigned flags,
+                                         fer__sample_loader load, void *ctx,
+                                         fer_dataset **out);
+
 /* Mixes two words into a well-spread 64-bit value (splitmix64 finaliser
  * over a + golden-ratio * b): the seed of counter-based random streams, so
  * that a draw depends only on its (seed, epoch, index) coordinates. */
