@@ -14,8 +14,7 @@
 typedef struct fer__line_reader fer__line_reader;
 
 /* Opens `path` (FER_ERR_IO naming it when it cannot). A gzip file (magic
- * 1f 8b) is decompressed on the fly once lib/util/gzip lands; until then it
- * fails with FER_ERR_UNSUPPORTED. */
+ * 1f 8b) is decompressed on the fly; its errors surface at reads. */
 fer_status fer__line_reader_open(const char *path, fer__line_reader **out);
 /* Reads from caller memory, which must outlive the reader (not copied). */
 fer_status fer__line_reader_open_memory(const void *data, size_t size,

@@ -73,8 +73,9 @@ static void test_good_file(void) {
   row rows[16];
   size_t n = expected_rows(expect, size, rows);
   CHECK_EQ_INT(n, 5);
-  const char *files[] = {"fer2013_small.csv", "fer2013_reordered.csv"};
-  for (int f = 0; f < 2; f++) {
+  const char *files[] = {"fer2013_small.csv", "fer2013_reordered.csv",
+                         "fer2013_small.csv.gz"};
+  for (int f = 0; f < 3; f++) {
     for (int u = FER_USAGE_ALL; u <= FER_USAGE_PRIVATE_TEST; u++) {
       fer_dataset *ds = NULL;
       CHECK_OK(fer_dataset_load_fer2013_csv(fixture(files[f]), (fer_usage)u,
@@ -274,11 +275,20 @@ static void test_edge_cases(void) {
                FER_ERR_TOO_LARGE);
   CHECK_MESSAGE_CONTAINS("<memory>:2");
   free(big);
-  /* Files: a missing one, a gzip one this build cannot read yet. */
+  /* Files: a missing one, a gzip one cut in half. */
   CHECK_STATUS(fer_dataset_load_fer2013_csv("no/such/file.csv", FER_USAGE_ALL,
                                             0, &ds),
                FER_ERR_IO);
   CHECK_MESSAGE_CONTAINS("no/such/file.csv");
+  fer_status st = fer_dataset_load_fer2013_csv(
+      fixture("fer2013_truncated.csv.gz"), FER_USAGE_ALL, 0, &ds);
+  CHECK(st == FER_ERR_TRUNCATED || st == FER_ERR_FORMAT);
+  CHECK(ds == NULL);
+  CHECK_MESSAGE_CONTAINS("fer2013_truncated.csv.gz");
+  /* Skipping bad rows never hides a broken file. */
+  st = fer_dataset_load_fer2013_csv(fixture("fer2013_truncated.csv.gz"),
+                                    FER_USAGE_ALL, FER_DATASET_SKIP_BAD, &ds);
+  CHECK(st == FER_ERR_TRUNCATED || st == FER_ERR_FORMAT);
   /* Arguments. */
   CHECK_STATUS(fer_dataset_parse_fer2013_csv(header, strlen(header),
                                              (fer_usage)9, 0, &ds),

@@ -10,12 +10,15 @@ fer2013_small.csv       5 good rows, one with CRLF, columns in the usual order
 fer2013_small.expected  per row: label byte, usage byte (1 Training,
                         2 PublicTest, 3 PrivateTest), 2304 pixel bytes
 fer2013_reordered.csv   the same rows with columns Usage,pixels,emotion
+fer2013_small.csv.gz    fer2013_small.csv compressed by Python's gzip
+fer2013_truncated.csv.gz  its first half, for the truncation error
 fer2013_bad.csv         good and malformed rows (see BAD_ROWS for lines)
 folders/                class folders (non-alphabetical mapping, mixed case)
                         of PGM images of several sizes
 folders.expected        per image, in the loader's order: label byte, then
                         the 6x6 area-resized pixels (cv2.INTER_AREA)
 """
+import gzip
 import os
 import numpy as np
 
@@ -41,6 +44,12 @@ def write_small():
         f.write("Usage,pixels,emotion\n")
         for (label, usage), px in zip(rows, images):
             f.write("%s,%s,%d\n" % (USAGE[usage], pixels_text(px), label))
+    with open(os.path.join(HERE, "fer2013_small.csv"), "rb") as f:
+        packed = gzip.compress(f.read(), mtime=0)
+    with open(os.path.join(HERE, "fer2013_small.csv.gz"), "wb") as f:
+        f.write(packed)
+    with open(os.path.join(HERE, "fer2013_truncated.csv.gz"), "wb") as f:
+        f.write(packed[: len(packed) // 2])
     with open(os.path.join(HERE, "fer2013_small.expected"), "wb") as f:
         for (label, usage), px in zip(rows, images):
             f.write(bytes([label, usage]) + bytes(px.astype(np.uint8)))
