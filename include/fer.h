@@ -8,6 +8,7 @@
  *   fer/nn.h      the CNN engine: build, train, save, load, predict
  *   fer/detect.h  the Viola-Jones face detector
  *   fer/video.h   Y4M video in and out, the face tracker
+ *   fer/data.h    training data: data sets, augmentation, metrics, charts
  *
  * API conventions (they hold for every function in every part):
  *
@@ -39,5 +40,6 @@
 #include "fer/nn.h"
 #include "fer/detect.h"
 #include "fer/video.h"
+#include "fer/data.h"
 
 #endif /* FER_H */
