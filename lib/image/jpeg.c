@@ -9,6 +9,15 @@
  * precision, lossless and hierarchical frames, 2- and 4-component images
  * (CMYK, YCCK).
  *
+ * Output: a 1-channel image for gray files, R,G,B for colour ones, with
+ * libjpeg-turbo's default arithmetic (see jpeg_idct.c, jpeg_color.c), so
+ * pixels equal what Pillow and OpenCV decode. With FER_DECODE_GRAY a
+ * YCbCr file gives its luma (Y) plane directly: that is what libjpeg-turbo
+ * gives for gray output too, and it differs from BT.601 gray of the RGB
+ * pixels (fer__luma) only by rounding (+-1) except where R, G or B clip at
+ * 0 or 255 (saturated colours), where Y keeps the unclipped value. A file
+ * whose components are R, G, B converts through RGB with fer__luma.
+ *
  * Damaged files:
  *  - the file may end without EOI once every component has received its
  *    scan data (its only scan for sequential frames, at least its first DC

@@ -52,8 +52,23 @@ static void reader_start(bit_reader *br, const uint8_t *data, size_t size,
 }
 
 static void reader_fill(bit_reader *br) {
-  /* Fast path: eight plain bytes (no 0xFF) can be loaded without looking
-   * for stuffing. */
+  /* Fast path: when the next bytes hold no 0xFF (no stuffing, no marker),
+   * load as many as fit in one go. */
+  if (!br->at_marker && br->size - br->pos >= 8) {
+    const uint8_t *p = br->data + br->pos;
+    uint64_t word = 0;
+    for (int i = 0; i < 8; i++) word = word << 8 | p[i];
+    /* A byte is 0xFF exactly when its complement is 0: the classic
+     * "has a zero byte" test on ~word. */
+    uint64_t inverted = ~word;
+    if (!((inverted - 0x0101010101010101u) & ~inverted & 0x8080808080808080u)) {
+      int take = (63 - br->nbits) >> 3; /* whole bytes that fit: callers have < 32 bits */
+      br->acc |= (word >> (64 - 8 * take)) << (64 - br->nbits - 8 * take);
+      br->nbits += 8 * take;
+      br->pos += (size_t)take;
+      return;
+    }
+  }
   while (br->nbits <= 56) {
     unsigned byte = 0;
     if (!br->at_marker && br->pos < br->size) {
