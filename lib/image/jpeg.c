@@ -310,7 +310,7 @@ static size_t next_marker(const uint8_t *data, size_t size, size_t pos) {
 
 static fer_status finish(fer__jpeg_decoder *dec, unsigned flags, fer_image **out) {
   if (dec->progressive) {
-    for (int i = 0; i < dec->component_count; i++) {
+    for (int i = 0; i < (dec->luma_only ? 1 : dec->component_count); i++) {
       fer__jpeg_component *c = &dec->comp[i];
       for (int by = 0; by < c->blocks_h; by++)
         for (int bx = 0; bx < c->blocks_w; bx++)
@@ -320,7 +320,7 @@ static fer_status finish(fer__jpeg_decoder *dec, unsigned flags, fer_image **out
                                c->plane_stride);
     }
   }
-  int ycc = dec->component_count == 3 && components_are_ycc(dec);
+  int ycc = dec->ycc;
   int gray = dec->component_count == 1 || (flags & FER_DECODE_GRAY);
   /* Gray output of a colour image is its luma plane; for RGB components
    * there is none, so those convert through RGB. */
@@ -424,6 +424,12 @@ fer_status fer__jpeg_decode(const uint8_t *data, size_t size, unsigned flags,
     } else if (marker == M_SOS) {
       fer__jpeg_scan scan;
       st = parse_sos(dec, payload, n, &scan);
+      if (st == FER_OK && dec->scan_count == 0) {
+        /* What the components hold is settled by the markers before the
+         * first scan; gray output of YCbCr then needs no chroma pixels. */
+        dec->ycc = dec->component_count == 3 && components_are_ycc(dec);
+        dec->luma_only = dec->ycc && (flags & FER_DECODE_GRAY);
+      }
       if (st == FER_OK) {
         dec->scan_count++;
         st = fer__jpeg_decode_scan(dec, &scan, &pos);

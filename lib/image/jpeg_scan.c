@@ -322,6 +322,8 @@ static int decode_one_block(scan_state *s, int i, int bx, int by, int blank) {
     int last = decode_block_sequential(&s->br, dc, ac, &s->pred[i], s->block);
     if (last < 0) return BAD_CODE;
     uint8_t *out = c->plane + (size_t)by * 8 * c->plane_stride + (size_t)bx * 8;
+    if (dec->luma_only && c != &dec->comp[0])
+      return 0; /* decoded to stay in step with the data, never shown */
     if (last == 0) /* flat blocks are common and need no transform */
       fer__jpeg_idct_dc(s->block[0], c->quant[0], dec->range_table, out, c->plane_stride);
     else
