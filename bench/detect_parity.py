@@ -83,7 +83,8 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser()
     ap.add_argument('--detect-run', default=os.path.join(here, '..', 'build', 'bench', 'detect_run'))
-    ap.add_argument('--shared', default=os.path.join(here, '..', '..', 'shared', 'data'))
+    ap.add_argument('--shared', default=os.environ.get(
+        'FER_SHARED_DATA', os.path.join(here, '..', '..', 'shared', 'data')))
     ap.add_argument('--limit', type=int, default=0)
     args = ap.parse_args()
     try:

@@ -42,11 +42,25 @@ static fer_status syntax_error(parser *p, const char *fmt, ...) {
   return fer__fail(FER_ERR_FORMAT, "%s:%d: %s", p->doc->name, p->line, detail);
 }
 
+static int count_lines(const char *from, const char *to) {
+  int n = 0;
+  for (const char *c = from; c < to; c++) n += *c == '\n';
+  return n;
+}
+
 /* Moves to `to`, counting the newlines passed. */
 static void advance(parser *p, char *to) {
-  for (char *c = p->pos; c < to; c++)
-    if (*c == '\n') p->line++;
+  p->line += count_lines(p->pos, to);
   p->pos = to;
+}
+
+/* Moves to `to` over raw text that is about to be decoded in place (which
+ * would change its newlines): the line count is taken first, and p->line
+ * is left at the start so that decoding errors name their own line. */
+static int skip_raw(parser *p, char *to) {
+  int lines_after = p->line + count_lines(p->pos, to);
+  p->pos = to;
+  return lines_after;
 }
 
 static int starts_with(const parser *p, const char *s) {
@@ -105,11 +119,16 @@ static char *put_utf8(char *dst, uint32_t cp) {
  * *out_end. Lines are counted by the caller over the raw source. */
 static fer_status decode(parser *p, const char *src, const char *src_end,
                          char *dst, char **out_end) {
+  /* p->line is the line of src on entry; errors report the line of the
+   * reference itself. */
+  int line = p->line;
   while (src < src_end) {
     if (*src != '&') {
+      if (*src == '\n') line++;
       *dst++ = *src++;
       continue;
     }
+    p->line = line;
     const char *semi = memchr(src, ';', (size_t)(src_end - src));
     if (!semi || semi - src > 12)
       return syntax_error(p, "unterminated entity reference");
@@ -289,9 +308,10 @@ static fer_status parse_start_tag(parser *p) {
                        p->doc->name, p->line, (int)FER__ARRAY_LEN(name_ends) - 1,
                        (int)name_len, name);
     char *value_end;
+    int line_after = skip_raw(p, close + 1);
     st = decode(p, value, close, value, &value_end);
     if (st != FER_OK) return st;
-    advance(p, close + 1);
+    p->line = line_after;
     *value_end = '\0';
     fer__xml_attr *attr = NULL;
     st = new_attr(p, &attr);
@@ -397,9 +417,10 @@ static fer_status parse(parser *p) {
       char *lt = memchr(p->pos, '<', (size_t)(p->end - p->pos));
       char *stop = lt ? lt : p->end;
       char *start = p->pos;
+      int line_after = skip_raw(p, stop);
       fer_status st = add_text(p, start, stop, 0);
-      advance(p, stop);
       if (st != FER_OK) return st;
+      p->line = line_after;
       continue;
     }
     fer_status st;
