@@ -1,0 +1,24 @@
+#!/usr/bin/python3
+"""Streams the pixels Pillow (libjpeg-turbo) decodes from JPEG files, for
+tests that compare libfer's decoder with it without writing files.
+
+usage: pillow_pixels.py FILE...
+For each file, writes one line "WIDTH HEIGHT CHANNELS\\n" (0 0 0 when Pillow
+cannot read it) and then WIDTH*HEIGHT*CHANNELS bytes, rows top to bottom.
+"""
+import sys
+from PIL import Image
+
+out = sys.stdout.buffer
+for path in sys.argv[1:]:
+    try:
+        im = Image.open(path)
+        im.load()
+        if im.mode not in ("L", "RGB"):
+            im = im.convert("RGB")
+        data = im.tobytes()
+        out.write(b"%d %d %d\n" % (im.size[0], im.size[1], len(im.mode)))
+        out.write(data)
+    except OSError:
+        out.write(b"0 0 0\n")
+out.flush()
