@@ -79,6 +79,13 @@ typedef struct fer__level_view {
 int fer__scan_window(const fer__scan_plan *plan, const fer__level_view *v,
                      size_t offset, double *score);
 
+/* Scans the windows at x = 0, step, ... < cols of one row (offset of its
+ * first window), skipping as OpenCV does after a stage-0 rejection; writes
+ * the x and score of each passing window (room for cols) and returns how
+ * many passed. */
+int fer__scan_row(const fer__scan_plan *plan, const fer__level_view *v, size_t row_offset,
+                  int cols, int step, int32_t *xs, double *scores);
+
 /* ---- group.c: cv::groupRectangles -------------------------------------- */
 
 typedef struct fer__candidate {

@@ -58,6 +58,9 @@ typedef struct hit_list {
   hit *items;
   size_t size, capacity;
   int failed;
+  int32_t *row_x; /* one row's passing windows, room for the widest level */
+  double *row_score;
+  size_t row_capacity;
 } hit_list;
 
 struct fer_detector {
@@ -172,7 +175,11 @@ void fer_detector_free(fer_detector *det) {
   fer__free(det->resize_scratch);
   fer__free(det->scales);
   fer__free(det->all_scales);
-  for (int i = 0; i < det->list_count; i++) fer__free(det->lists[i].items);
+  for (int i = 0; i < det->list_count; i++) {
+    fer__free(det->lists[i].items);
+    fer__free(det->lists[i].row_x);
+    fer__free(det->lists[i].row_score);
+  }
   fer__free(det->lists);
   fer__free(det->hits);
   fer__free(det->candidates);
@@ -270,24 +277,19 @@ typedef struct level_scan {
   int32_t win_w, win_h;
 } level_scan;
 
-static void scan_row(const level_scan *ls, int y, hit_list *list) {
-  size_t row_offset = (size_t)y * ls->stride;
-  for (int x = 0; x < ls->cols; x += ls->step) {
-    double score = 0;
-    int result = fer__scan_window(ls->plan, &ls->view, row_offset + (size_t)x, &score);
-    if (result > 0) {
-      hit h;
-      h.c.box.x = (int32_t)lrintf((float)x * ls->scale);
-      h.c.box.y = (int32_t)lrintf((float)y * ls->scale);
-      h.c.box.width = ls->win_w;
-      h.c.box.height = ls->win_h;
-      h.c.score = score;
-      h.level = ls->level;
-      h.y = y;
-      h.x = x;
-      push_hit(list, &h);
-    }
-    if (result == 0) x += ls->step; /* OpenCV skips a window after a stage-0 reject */
+static void scan_row(const level_scan *ls, int y, hit_list *list, int32_t *xs, double *scores) {
+  int n = fer__scan_row(ls->plan, &ls->view, (size_t)y * ls->stride, ls->cols, ls->step, xs, scores);
+  for (int i = 0; i < n; i++) {
+    hit h;
+    h.c.box.x = (int32_t)lrintf((float)xs[i] * ls->scale);
+    h.c.box.y = (int32_t)lrintf((float)y * ls->scale);
+    h.c.box.width = ls->win_w;
+    h.c.box.height = ls->win_h;
+    h.c.score = scores[i];
+    h.level = ls->level;
+    h.y = y;
+    h.x = xs[i];
+    push_hit(list, &h);
   }
 }
 
@@ -345,7 +347,19 @@ static fer_status detect(fer_detector *det, const uint8_t *gray, int w, int h, s
     det->lists = grown;
     det->list_count = threads;
   }
-  for (int t = 0; t < det->list_count; t++) det->lists[t].size = 0, det->lists[t].failed = 0;
+  for (int t = 0; t < det->list_count; t++) {
+    hit_list *l = &det->lists[t];
+    l->size = 0;
+    l->failed = 0;
+    if (l->row_capacity < (size_t)lw0 + 1) {
+      int32_t *xs = fer__realloc(l->row_x, ((size_t)lw0 + 1) * sizeof *xs);
+      if (xs) l->row_x = xs;
+      double *sc = fer__realloc(l->row_score, ((size_t)lw0 + 1) * sizeof *sc);
+      if (sc) l->row_score = sc;
+      if (!xs || !sc) return oom();
+      l->row_capacity = (size_t)lw0 + 1;
+    }
+  }
 
   uint32_t *sum = det->integrals, *sqsum = sum + plane, *tilted = c->has_tilted ? sqsum + plane : NULL;
   for (long li = 0; li < nscales; li++) {
@@ -377,7 +391,8 @@ static fer_status detect(fer_detector *det, const uint8_t *gray, int w, int h, s
 #else
       int t = 0;
 #endif
-      scan_row(&ls, r * ls.step, &det->lists[t]);
+      hit_list *l = &det->lists[t];
+      scan_row(&ls, r * ls.step, l, l->row_x, l->row_score);
     }
   }
 

@@ -120,7 +120,7 @@ static inline int subset_has(const uint32_t *subset, int code) {
   return (subset[code >> 5] >> (code & 31)) & 1u;
 }
 
-static int haar_window(const fer__scan_plan *plan, const fer__level_view *v, size_t offset,
+static inline int haar_window(const fer__scan_plan *plan, const fer__level_view *v, size_t offset,
                        double *score) {
   const fer_cascade *c = plan->cascade;
   const uint32_t *sum = v->sum + offset;
@@ -174,7 +174,7 @@ static int haar_window(const fer__scan_plan *plan, const fer__level_view *v, siz
   return 1;
 }
 
-static int lbp_window(const fer__scan_plan *plan, const fer__level_view *v, size_t offset,
+static inline int lbp_window(const fer__scan_plan *plan, const fer__level_view *v, size_t offset,
                       double *score) {
   const fer_cascade *c = plan->cascade;
   const uint32_t *sum = v->sum + offset;
@@ -227,4 +227,27 @@ int fer__scan_window(const fer__scan_plan *plan, const fer__level_view *v, size_
                      double *score) {
   return plan->cascade->feature_type == FER_CASCADE_LBP ? lbp_window(plan, v, offset, score)
                                                          : haar_window(plan, v, offset, score);
+}
+
+/* The row loop with the window evaluation inlined, one copy per feature
+ * kind, so that the per-window cost is the cascade itself. */
+#define SCAN_ROW(window_fn)                                                  \
+  do {                                                                       \
+    for (int x = 0; x < cols; x += step) {                                   \
+      double score = 0;                                                      \
+      int result = window_fn(plan, v, row_offset + (size_t)x, &score);      \
+      if (result > 0) {                                                      \
+        xs[found] = x;                                                       \
+        scores[found++] = score;                                             \
+      }                                                                      \
+      if (result == 0) x += step; /* OpenCV skips after a stage-0 reject */ \
+    }                                                                        \
+  } while (0)
+
+int fer__scan_row(const fer__scan_plan *plan, const fer__level_view *v, size_t row_offset,
+                  int cols, int step, int32_t *xs, double *scores) {
+  int found = 0;
+  if (plan->cascade->feature_type == FER_CASCADE_LBP) SCAN_ROW(lbp_window);
+  else SCAN_ROW(haar_window);
+  return found;
 }

@@ -466,6 +466,21 @@ fer_status fer__xml_parse(const char *data, size_t size, const char *doc_name,
     fer__xml_free(doc);
     return fer__fail(FER_ERR_OUT_OF_MEMORY, "%s: out of memory", doc_name);
   }
+  /* Size the node array once: every start tag is a '<' followed by a name
+   * character, so counting those bounds the element count (growing the
+   * array as we go would copy it several times). */
+  size_t starts = 0;
+  for (const char *c = doc->buffer; (c = memchr(c, '<', (size_t)(doc->buffer + size - c))) != NULL; c++)
+    starts += c + 1 < doc->buffer + size && is_name_start((unsigned char)c[1]);
+  if (starts > 0 && starts < (size_t)INT32_MAX / 2) {
+    doc->nodes = fer__malloc(fer__mul_size(starts, sizeof *doc->nodes));
+    if (!doc->nodes) {
+      fer__free(p);
+      fer__xml_free(doc);
+      return fer__fail(FER_ERR_OUT_OF_MEMORY, "%s: out of memory for %zu elements", doc_name, starts);
+    }
+    doc->node_capacity = (int)starts;
+  }
   p->doc = doc;
   p->pos = doc->buffer;
   p->end = doc->buffer + size;
