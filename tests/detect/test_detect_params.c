@@ -69,13 +69,15 @@ static void test_misuse_and_small_inputs(void) {
   CHECK_OK(fer_detector_run_gray(det, px, 5, 5, 0, d, 8, &n));
   CHECK_EQ_INT(n, 0);
   CHECK_OK(fer_detector_run_gray(det, px, 5, 5, 0, NULL, 0, &n));
-  CHECK_STATUS(fer_detector_create(NULL, &det), FER_ERR_MISUSE);
-  CHECK(det == NULL);
+  fer_detector *other = (fer_detector *)1;
+  CHECK_STATUS(fer_detector_create(NULL, &other), FER_ERR_MISUSE);
+  CHECK(other == NULL);
   fer_detector *bad = NULL;
   CHECK_STATUS(fer_detector_set(bad, FER_DETECT_RAW, 1), FER_ERR_MISUSE);
   fer_detector_free(NULL);
   fer_cascade_free(NULL);
   CHECK_EQ_INT(fer_cascade_window_width(NULL), 0);
+  fer_detector_free(det);
   fer_cascade_free(c);
 }
 
