@@ -70,13 +70,16 @@ def run_libfer(exe, cascade, sf, mn, listfile):
                           '--list', listfile], capture_output=True, text=True)
     if out.returncode != 0:
         sys.exit('detect_run failed: ' + out.stderr)
-    boxes = {}
+    boxes, scores = {}, {}
     for line in out.stdout.splitlines():
         path, rest = line.split('\t')
         boxes.setdefault(path, [])
         if rest != '-':
-            boxes[path].append(tuple(int(v) for v in rest.split()[:4]))
-    return boxes
+            v = rest.split()
+            box = tuple(int(x) for x in v[:4])
+            boxes[path].append(box)
+            scores[(path, box)] = float(v[5])
+    return boxes, scores
 
 
 def main():
@@ -127,7 +130,7 @@ def main():
                 # every build; compare against the current-layout file then.
                 cc = cv2.CascadeClassifier(os.path.join(HAAR, 'haarcascade_frontalface_default.xml'))
             for sf, mn in PARAMS:
-                mine = run_libfer(args.detect_run, path, sf, mn, listfile)
+                mine, scores = run_libfer(args.detect_run, path, sf, mn, listfile)
                 n_ref = n_got = n_match = same = 0
                 for pgm, gray in grays.items():
                     ref = [tuple(int(v) for v in r) for r in
@@ -146,6 +149,21 @@ def main():
                 print('%-34s (%.1f, %d) %7d %7d %7d %6d %6d %8.1f%% %5d/%d%s' % (
                     label, sf, mn, n_ref, n_got, n_match, missed, extra, pct, same,
                     len(grays), '' if row_ok else '  FAILS THE BAR'))
+        # Scores: libfer reports detectMultiScale3's levelWeights (the best
+        # final stage sum of a group); check them on the first cascade.
+        label, path = cascades(args.shared)[0]
+        cc = cv2.CascadeClassifier(path)
+        mine, scores = run_libfer(args.detect_run, path, 1.1, 3, listfile)
+        checked = equal = 0
+        for pgm, gray in grays.items():
+            rects, _, weights = cc.detectMultiScale3(gray, 1.1, 3, minSize=(MIN_SIZE, MIN_SIZE),
+                                                      outputRejectLevels=True)
+            ref = {tuple(int(v) for v in r): float(w) for r, w in zip(rects, weights)}
+            for box in mine.get(pgm, []):
+                checked += 1
+                equal += box in ref and ref[box] == scores[(pgm, box)]
+        print('scores of %s (1.1, 3) equal to detectMultiScale3 levelWeights: %d of %d' % (
+            label, equal, checked))
     print('bar: >= 95% matched and <= 5% extra on every row: ' + ('met' if ok else 'NOT met'))
     return 0 if ok else 1
 
