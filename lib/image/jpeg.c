@@ -372,6 +372,7 @@ fer_status fer__jpeg_decode(const uint8_t *data, size_t size, unsigned flags,
   dec->data = data;
   dec->size = size;
   fer__jpeg_range_table_init(dec->range_table);
+  fer__jpeg_default_huffman(dec);
 
   fer_status st = FER_OK;
   size_t pos = 2;

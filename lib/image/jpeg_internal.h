@@ -46,6 +46,10 @@ typedef struct fer__jpeg_huff {
 int fer__jpeg_huff_build(fer__jpeg_huff *table, const uint8_t counts[16],
                          const uint8_t *symbols, int is_dc);
 
+/* Installs the Annex K tables in slots 0 and 1 (see jpeg_default_huffman.c). */
+struct fer__jpeg_decoder;
+void fer__jpeg_default_huffman(struct fer__jpeg_decoder *dec);
+
 typedef struct fer__jpeg_component {
   int id;           /* as the SOF names it; scans refer to it */
   int h, v;         /* sampling factors, 1..4 */
