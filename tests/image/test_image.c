@@ -272,7 +272,23 @@ static void test_allocation_failures(void) {
   fer_image_free(img);
 }
 
+/* With FER_IMAGE_EXPORT_DIR set, writes make_test_image() pictures with
+ * every encoder, for check_pillow_reads.py to decode with Pillow. */
+static void export_samples(void) {
+  const char *dir = getenv("FER_IMAGE_EXPORT_DIR");
+  if (!dir) return;
+  const char *names[] = {"gray.pgm", "gray.bmp", "rgb.ppm", "rgb.bmp"};
+  for (size_t i = 0; i < FER__ARRAY_LEN(names); i++) {
+    fer_image *img = make_test_image(9, 4, names[i][0] == 'g' ? 1 : 3);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+    CHECK_OK(fer_image_save(img, path, FER_IMAGE_FORMAT_AUTO));
+    fer_image_free(img);
+  }
+}
+
 int main(void) {
+  export_samples();
   RUN(test_handle);
   RUN(test_misuse);
   RUN(test_gray_against_opencv);
