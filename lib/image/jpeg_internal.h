@@ -81,6 +81,8 @@ typedef struct fer__jpeg_decoder {
   int adobe_transform;
   int orientation;
   int scan_count;
+  int ycc;                  /* 3 components that are YCbCr (else R, G, B) */
+  int luma_only;            /* gray output of YCbCr: chroma needs no IDCT */
   int eob_run;              /* progressive AC: blocks left in the current EOB run */
   uint8_t range_table[1024]; /* see fer__jpeg_range_table_init */
 } fer__jpeg_decoder;

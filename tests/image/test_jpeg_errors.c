@@ -387,6 +387,41 @@ static void test_restart_resync(void) {
   free(full);
 }
 
+/* With restart markers, an invalid code only costs its interval: the rest
+ * of the image still matches Pillow exactly. The file restarts after every
+ * MCU (16x16 pixels); the fancy chroma filter spreads the damage 2 pixels
+ * further. */
+static void test_damaged_interval_is_contained(void) {
+  size_t n;
+  uint8_t *d = load_fixture("rgb420_restart_35x37", &n);
+  if (!d) return;
+  fer_image *ref = NULL, *img = NULL;
+  CHECK_OK(decode(d, n, &ref));
+  size_t data_start = sos_offset(d) + 2 + ((size_t)d[sos_offset(d) + 2] << 8 | d[sos_offset(d) + 3]);
+  for (int i = 2; i < 8; i += 2) {
+    d[data_start + i] = 0xFF; /* a run of 1 bits: never a valid code */
+    d[data_start + i + 1] = 0x00;
+  }
+  CHECK_OK(decode(d, n, &img));
+  if (img && ref) {
+    int outside_max = 0, inside_max = 0;
+    for (int y = 0; y < img->height; y++)
+      for (int x = 0; x < img->width * 3; x++) {
+        int diff = abs((int)img->pixels[(size_t)y * img->stride + x] -
+                       (int)ref->pixels[(size_t)y * ref->stride + x]);
+        if (x / 3 >= 18 || y >= 18)
+          outside_max = diff > outside_max ? diff : outside_max;
+        else
+          inside_max = diff > inside_max ? diff : inside_max;
+      }
+    CHECK_EQ_INT(outside_max, 0);
+    CHECK(inside_max > 0); /* the damaged MCU did change */
+  }
+  fer_image_free(img);
+  fer_image_free(ref);
+  free(d);
+}
+
 static void test_allocation_failures(void) {
   static const char *names[] = {"rgb420_progressive_61x45", "rgb420_33x17", "gray_33x17"};
   for (size_t f = 0; f < FER__ARRAY_LEN(names); f++) {
@@ -472,6 +507,7 @@ int main(void) {
   RUN(test_component_counts);
   RUN(test_unsupported_codings);
   RUN(test_restart_resync);
+  RUN(test_damaged_interval_is_contained);
   RUN(test_allocation_failures);
   RUN(test_exif_parser);
   return harness_finish();

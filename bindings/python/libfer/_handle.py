@@ -30,7 +30,8 @@ class Handle:
         self._finalizer = weakref.finalize(self, _release, self._free_name, ptr)
 
     @property
-    def _as_parameter_(self):
+    def _h(self):
+        """The C pointer; raises MisuseError once the handle is closed."""
         if self._ptr is None:
             raise errors.MisuseError("this %s was closed" % self._kind,
                                      errors.MISUSE)

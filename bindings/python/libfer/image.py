@@ -175,15 +175,15 @@ class Image(Handle):
     # -- properties --------------------------------------------------------
     @property
     def width(self):
-        return _lib.fn("fer_image_width")(self)
+        return _lib.fn("fer_image_width")(self._h)
 
     @property
     def height(self):
-        return _lib.fn("fer_image_height")(self)
+        return _lib.fn("fer_image_height")(self._h)
 
     @property
     def channels(self):
-        return _lib.fn("fer_image_channels")(self)
+        return _lib.fn("fer_image_channels")(self._h)
 
     @property
     def shape(self):
@@ -194,7 +194,7 @@ class Image(Handle):
     @property
     def orientation(self):
         """The EXIF orientation found in the file (1..8)."""
-        return _lib.fn("fer_image_orientation")(self)
+        return _lib.fn("fer_image_orientation")(self._h)
 
     def __repr__(self):
         if self.closed:
@@ -215,7 +215,7 @@ class Image(Handle):
             stride = w * _BYTES_PER_PIXEL[fmt]
             size = stride * h
         buf = ctypes.create_string_buffer(size)
-        _lib.call("fer_image_to_pixels", self, fmt, buf, stride, size)
+        _lib.call("fer_image_to_pixels", self._h, fmt, buf, stride, size)
         return buf.raw
 
     def to_array(self, channel_order="RGB"):
@@ -234,13 +234,13 @@ class Image(Handle):
     # -- files -------------------------------------------------------------
     def save(self, path, image_format=None):
         """Write atomically; the format follows the extension by default."""
-        _lib.call("fer_image_save", self, _lib.encode_path(path),
+        _lib.call("fer_image_save", self._h, _lib.encode_path(path),
                   IMAGE_FORMATS[image_format and image_format.lower()])
 
     def encode(self, image_format="png"):
         data = c_ptr()
         size = c_size()
-        _lib.call("fer_image_encode", self, IMAGE_FORMATS[image_format.lower()],
+        _lib.call("fer_image_encode", self._h, IMAGE_FORMATS[image_format.lower()],
                   ctypes.byref(data), ctypes.byref(size))
         try:
             return ctypes.string_at(data.value, size.value)
@@ -250,7 +250,7 @@ class Image(Handle):
     # -- operations --------------------------------------------------------
     def _new_from(self, name, *args):
         out = c_ptr()
-        _lib.call(name, self, *args, ctypes.byref(out))
+        _lib.call(name, self._h, *args, ctypes.byref(out))
         return Image(out.value)
 
     def copy(self):
@@ -277,21 +277,21 @@ class Image(Handle):
 
     def flip_horizontal(self):
         """Mirror in place; returns self."""
-        _lib.call("fer_image_flip_horizontal", self)
+        _lib.call("fer_image_flip_horizontal", self._h)
         return self
 
     def draw_rect(self, box, color=(0, 255, 0), thickness=2):
         rect = Rect(*[int(v) for v in box])
-        _lib.call("fer_image_draw_rect", self, ctypes.byref(rect), _color(color), thickness)
+        _lib.call("fer_image_draw_rect", self._h, ctypes.byref(rect), _color(color), thickness)
         return self
 
     def fill_rect(self, box, color):
         rect = Rect(*[int(v) for v in box])
-        _lib.call("fer_image_fill_rect", self, ctypes.byref(rect), _color(color))
+        _lib.call("fer_image_fill_rect", self._h, ctypes.byref(rect), _color(color))
         return self
 
     def draw_text(self, x, y, text, scale=2, color=(255, 255, 255)):
-        _lib.call("fer_image_draw_text", self, int(x), int(y),
+        _lib.call("fer_image_draw_text", self._h, int(x), int(y),
                   text.encode("ascii", "replace"), scale, _color(color))
         return self
 

@@ -1,0 +1,168 @@
+/* Batch normalisation per channel: y = gamma (x - mean) / sqrt(var + eps) +
+ * beta. Training uses the batch's mean and (biased) variance over N x H x W
+ * and then folds them into the running statistics with PyTorch's momentum
+ * convention (the variance unbiased); evaluation uses the running ones.
+ * Backward (training statistics), with xhat the normalised input, M = NHW:
+ *   dx = gamma / (M sqrt(var + eps)) (M dy - sum dy - xhat sum dy xhat). */
+#include <math.h>
+#include <string.h>
+
+#include "nn/nn_internal.h"
+
+static fer_status bn_setup(fer__layer *l) {
+  if (!(l->alpha >= 0.0f && l->alpha <= 1.0f) || !(l->eps > 0.0f) ||
+      !isfinite(l->eps))
+    return fer__fail(FER_ERR_INVALID_ARGUMENT,
+                     "bn: momentum %g must be in [0, 1] and eps %g above 0",
+                     (double)l->alpha, (double)l->eps);
+  l->out = l->in;
+  for (int k = 0; k < FER__TENSORS; k++) l->tensor_size[k] = (size_t)l->in.c;
+  return FER_OK;
+}
+
+/* Batch mean, 1 / sqrt(var + eps) and the biased variance, per channel. */
+static size_t bn_saved(const fer__layer *l, int n) {
+  (void)n;
+  return 3 * (size_t)l->in.c;
+}
+
+static double bn_flops(const fer__layer *l) {
+  (void)l;
+  return 0.0;
+}
+
+static void bn_forward(const fer__layer *l, const fer__pass *p, const float *x,
+                       float *y, float *saved) {
+  const int C = l->in.c;
+  const long plane = (long)l->in.h * l->in.w, M = (long)p->n * plane;
+  const float *gamma = l->tensor[0], *beta = l->tensor[1];
+  FER__OMP(omp parallel for num_threads(p->threads) schedule(static)
+           if (C > 1 && fer__worth_parallel(p->threads, 4.0 * M * C)))
+  for (int c = 0; c < C; c++) {
+    float mean, inv_std;
+    if (p->training) {
+      /* Double sums: float would lose digits over N x H x W values. */
+      double sum = 0.0, sq = 0.0;
+      for (int n = 0; n < p->n; n++) {
+        const float *xp = x + ((long)n * C + c) * plane;
+        for (long i = 0; i < plane; i++) sum += xp[i];
+      }
+      double mu = sum / (double)M;
+      for (int n = 0; n < p->n; n++) {
+        const float *xp = x + ((long)n * C + c) * plane;
+        for (long i = 0; i < plane; i++) sq += (xp[i] - mu) * (xp[i] - mu);
+      }
+      double var = sq / (double)M;
+      mean = (float)mu;
+      inv_std = (float)(1.0 / sqrt(var + l->eps));
+      if (saved) {
+        saved[c] = mean;
+        saved[C + c] = inv_std;
+        saved[2 * C + c] = (float)var;
+      }
+    } else {
+      mean = l->tensor[2][c];
+      inv_std = 1.0f / sqrtf(l->tensor[3][c] + l->eps);
+    }
+    const float scale = gamma[c] * inv_std, shift = beta[c] - mean * scale;
+    for (int n = 0; n < p->n; n++) {
+      const float *xp = x + ((long)n * C + c) * plane;
+      float *yp = y + ((long)n * C + c) * plane;
+      for (long i = 0; i < plane; i++) yp[i] = xp[i] * scale + shift;
+    }
+  }
+}
+
+static void bn_update_running(fer__layer *l, const float *saved, int n) {
+  const int C = l->in.c;
+  const long M = (long)n * l->in.h * l->in.w;
+  const float mom = l->alpha;
+  const float unbias = M > 1 ? (float)M / (float)(M - 1) : 1.0f;
+  for (int c = 0; c < C; c++) {
+    l->tensor[2][c] = (1.0f - mom) * l->tensor[2][c] + mom * saved[c];
+    l->tensor[3][c] =
+        (1.0f - mom) * l->tensor[3][c] + mom * saved[2 * C + c] * unbias;
+  }
+}
+
+static void bn_backward(const fer__layer *l, const fer__pass *p, const float *x,
+                        const float *y, const float *dy, float *dx,
+                        const float *saved, float *const *grads) {
+  (void)y;
+  const int C = l->in.c;
+  const long plane = (long)l->in.h * l->in.w, M = (long)p->n * plane;
+  const float *gamma = l->tensor[0];
+  FER__OMP(omp parallel for num_threads(p->threads) schedule(static)
+           if (C > 1 && fer__worth_parallel(p->threads, 4.0 * M * C)))
+  for (int c = 0; c < C; c++) {
+    const float mean = saved[c], inv_std = saved[C + c];
+    double sum_dy = 0.0, sum_dy_xhat = 0.0;
+    for (int n = 0; n < p->n; n++) {
+      const float *xp = x + ((long)n * C + c) * plane;
+      const float *dp = dy + ((long)n * C + c) * plane;
+      for (long i = 0; i < plane; i++) {
+        sum_dy += dp[i];
+        sum_dy_xhat += dp[i] * (xp[i] - mean) * inv_std;
+      }
+    }
+    grads[0][c] = (float)sum_dy_xhat;
+    grads[1][c] = (float)sum_dy;
+    if (!dx) continue;
+    const float k = gamma[c] * inv_std / (float)M;
+    const float a = (float)sum_dy, b = (float)sum_dy_xhat;
+    for (int n = 0; n < p->n; n++) {
+      const float *xp = x + ((long)n * C + c) * plane;
+      const float *dp = dy + ((long)n * C + c) * plane;
+      float *dxp = dx + ((long)n * C + c) * plane;
+      for (long i = 0; i < plane; i++) {
+        float xhat = (xp[i] - mean) * inv_std;
+        dxp[i] = k * ((float)M * dp[i] - a - xhat * b);
+      }
+    }
+  }
+}
+
+/* bn [momentum=M] [eps=E] */
+static fer_status bn_parse(fer__layer *l, const fer__arch_words *w) {
+  fer_status st;
+  l->alpha = 0.1f;
+  l->eps = 1e-5f;
+  for (int i = 1; i < w->count; i++) {
+    fer__arch_word v;
+    float *dst;
+    if (fer__arch_is_option(w, i, "momentum", &v)) dst = &l->alpha;
+    else if (fer__arch_is_option(w, i, "eps", &v)) dst = &l->eps;
+    else
+      return fer__arch_error(w, i, "unknown bn option '%.*s'",
+                             (int)w->word[i].len, w->word[i].text);
+    fer__arch_words one = {.count = 1, .line = w->line};
+    one.word[0] = v;
+    if ((st = fer__arch_float(&one, 0, dst))) return st;
+  }
+  return FER_OK;
+}
+
+static void bn_format(const fer__layer *l, fer__buf *out) {
+  if (l->alpha != 0.1f) {
+    fer__buf_printf(out, " momentum=");
+    fer__arch_format_float(out, l->alpha);
+  }
+  if (l->eps != 1e-5f) {
+    fer__buf_printf(out, " eps=");
+    fer__arch_format_float(out, l->eps);
+  }
+}
+
+const fer__layer_ops fer__batch_norm_ops = {
+  .kind = FER_LAYER_BATCH_NORM,
+  .keyword = "bn",
+  .setup = bn_setup,
+  .saved_floats = bn_saved,
+  .scratch_floats = fer__no_scratch,
+  .flops = bn_flops,
+  .forward = bn_forward,
+  .backward = bn_backward,
+  .update_running = bn_update_running,
+  .parse = bn_parse,
+  .format = bn_format,
+};

@@ -1,0 +1,325 @@
+/* 2-D convolution: y[f] = b[f] + sum_{c in group(f), ky, kx}
+ *   w[f][c][ky][kx] * x[c][oy*s - pt + ky*d][ox*s - pl + kx*d]
+ * computed as im2col + one GEMM per group, per image. Images run in
+ * parallel across threads (GEMM then stays single-threaded); a batch of one
+ * runs one image with the GEMM itself parallel. */
+#include <math.h>
+#include <string.h>
+
+#include "nn/gemm.h"
+#include "nn/nn_internal.h"
+
+static fer_status conv_setup(fer__layer *l) {
+  if (l->units < 1 || l->kh < 1 || l->kw < 1 || l->stride < 1 ||
+      l->dilation < 1 || l->groups < 1 ||
+      (l->padding < 0 && l->padding != FER_PADDING_SAME))
+    return fer__fail(FER_ERR_INVALID_ARGUMENT,
+                     "conv: filters %d, kernel %dx%d, stride %d, dilation %d, "
+                     "groups %d, padding %d: each must be >= 1 (padding >= 0)",
+                     l->units, l->kh, l->kw, l->stride, l->dilation, l->groups,
+                     l->padding);
+  if (l->units > FER_MODEL_MAX_DIM || l->kh > FER_MODEL_MAX_DIM ||
+      l->kw > FER_MODEL_MAX_DIM || l->stride > FER_MODEL_MAX_DIM ||
+      l->dilation > FER_MODEL_MAX_DIM || l->groups > FER_MODEL_MAX_DIM ||
+      l->padding > FER_MODEL_MAX_DIM)
+    return fer__fail(FER_ERR_TOO_LARGE, "conv: a size is beyond %d",
+                     FER_MODEL_MAX_DIM);
+  if (l->in.c % l->groups || l->units % l->groups)
+    return fer__fail(FER_ERR_SHAPE,
+                     "conv: %d input channels and %d filters are not both "
+                     "divisible by %d groups", l->in.c, l->units, l->groups);
+  long span_h = (long)(l->kh - 1) * l->dilation + 1;
+  long span_w = (long)(l->kw - 1) * l->dilation + 1;
+  long oh, ow;
+  if (l->padding == FER_PADDING_SAME) {
+    oh = (l->in.h + l->stride - 1) / l->stride;
+    ow = (l->in.w + l->stride - 1) / l->stride;
+    long th = FER__MAX((oh - 1) * l->stride + span_h - l->in.h, 0);
+    long tw = FER__MAX((ow - 1) * l->stride + span_w - l->in.w, 0);
+    l->pad_top = (int)(th / 2);
+    l->pad_left = (int)(tw / 2);
+  } else {
+    long ph = l->in.h + 2L * l->padding, pw = l->in.w + 2L * l->padding;
+    if (ph < span_h || pw < span_w)
+      return fer__fail(FER_ERR_SHAPE,
+                       "conv: kernel span %ldx%ld is larger than the padded "
+                       "input %ldx%ld", span_h, span_w, ph, pw);
+    oh = (ph - span_h) / l->stride + 1;
+    ow = (pw - span_w) / l->stride + 1;
+    l->pad_top = l->pad_left = l->padding;
+  }
+  double weights = (double)l->units * (l->in.c / l->groups) * l->kh * l->kw;
+  if (weights > (double)FER_MODEL_MAX_PARAMS ||
+      (double)l->in.c * l->kh * l->kw * oh * ow > (double)FER_MODEL_MAX_ACTIVATION)
+    return fer__fail(FER_ERR_TOO_LARGE, "conv: %.0f weights is beyond the limits",
+                     weights);
+  l->out = (fer__shape){l->units, (int)oh, (int)ow};
+  l->tensor_size[0] = (size_t)weights;
+  l->tensor_size[1] = l->bias ? (size_t)l->units : 0;
+  return FER_OK;
+}
+
+/* 1x1, stride 1, no padding: the input already is the im2col matrix. */
+static int conv_is_direct(const fer__layer *l) {
+  return l->kh == 1 && l->kw == 1 && l->stride == 1 && l->pad_top == 0 &&
+         l->pad_left == 0 && l->out.h == l->in.h && l->out.w == l->in.w;
+}
+
+static size_t conv_col_floats(const fer__layer *l) {
+  return conv_is_direct(l) ? 0
+      : (size_t)l->in.c * l->kh * l->kw * l->out.h * l->out.w;
+}
+
+static size_t conv_saved(const fer__layer *l, int n) {
+  (void)l;
+  (void)n;
+  return 0;
+}
+
+/* The column matrix plus this thread's partial weight and bias gradients. */
+static size_t conv_scratch(const fer__layer *l) {
+  return conv_col_floats(l) + l->tensor_size[0] + l->tensor_size[1];
+}
+
+static double conv_flops(const fer__layer *l) {
+  return 2.0 * (double)l->tensor_size[0] * l->out.h * l->out.w;
+}
+
+/* Row (c, ky, kx) of col holds the input pixel each output position sees
+ * through kernel tap (ky, kx), zero where that falls in the padding. */
+static void im2col(const fer__layer *l, const float *x, float *col) {
+  const int H = l->in.h, W = l->in.w, OH = l->out.h, OW = l->out.w;
+  const int s = l->stride, d = l->dilation;
+  for (int c = 0; c < l->in.c; c++) {
+    const float *plane = x + (size_t)c * H * W;
+    for (int ky = 0; ky < l->kh; ky++) {
+      for (int kx = 0; kx < l->kw; kx++) {
+        float *row = col + ((size_t)(c * l->kh + ky) * l->kw + kx) * OH * OW;
+        int x0 = kx * d - l->pad_left;
+        /* Output columns whose input column lies inside the image. */
+        int lo = x0 >= 0 ? 0 : (-x0 + s - 1) / s;
+        int hi = W - x0 <= 0 ? 0 : (W - x0 + s - 1) / s;
+        if (hi > OW) hi = OW;
+        if (lo > hi) lo = hi;
+        for (int oy = 0; oy < OH; oy++) {
+          int iy = oy * s - l->pad_top + ky * d;
+          float *r = row + (size_t)oy * OW;
+          if (iy < 0 || iy >= H) {
+            memset(r, 0, (size_t)OW * sizeof(float));
+            continue;
+          }
+          const float *src = plane + (long)iy * W;
+          for (int ox = 0; ox < lo; ox++) r[ox] = 0.0f;
+          if (s == 1) {
+            if (hi > lo)
+              memcpy(r + lo, src + lo + x0, (size_t)(hi - lo) * sizeof(float));
+          } else {
+            for (int ox = lo; ox < hi; ox++) r[ox] = src[(long)ox * s + x0];
+          }
+          for (int ox = hi; ox < OW; ox++) r[ox] = 0.0f;
+        }
+      }
+    }
+  }
+}
+
+/* The adjoint of im2col: adds every column entry back onto its pixel. */
+static void col2im(const fer__layer *l, const float *col, float *x) {
+  const int H = l->in.h, W = l->in.w, OH = l->out.h, OW = l->out.w;
+  const int s = l->stride, d = l->dilation;
+  memset(x, 0, (size_t)l->in.c * H * W * sizeof(float));
+  for (int c = 0; c < l->in.c; c++) {
+    float *plane = x + (size_t)c * H * W;
+    for (int ky = 0; ky < l->kh; ky++) {
+      for (int kx = 0; kx < l->kw; kx++) {
+        const float *row =
+            col + ((size_t)(c * l->kh + ky) * l->kw + kx) * OH * OW;
+        int x0 = kx * d - l->pad_left;
+        int lo = x0 >= 0 ? 0 : (-x0 + s - 1) / s;
+        int hi = W - x0 <= 0 ? 0 : (W - x0 + s - 1) / s;
+        if (hi > OW) hi = OW;
+        for (int oy = 0; oy < OH; oy++) {
+          int iy = oy * s - l->pad_top + ky * d;
+          if (iy < 0 || iy >= H) continue;
+          float *dst = plane + (long)iy * W;
+          const float *r = row + (size_t)oy * OW;
+          for (int ox = lo; ox < hi; ox++) dst[(long)ox * s + x0] += r[ox];
+        }
+      }
+    }
+  }
+}
+
+static void conv_image_forward(const fer__layer *l, const float *x, float *y,
+                               float *col) {
+  const int G = l->groups, Fg = l->units / G;
+  const int Kg = l->in.c / G * l->kh * l->kw, P = l->out.h * l->out.w;
+  const float *src = x;
+  if (!conv_is_direct(l)) {
+    im2col(l, x, col);
+    src = col;
+  }
+  for (int g = 0; g < G; g++)
+    fer__sgemm(0, 0, Fg, P, Kg, 1.0f, l->tensor[0] + (size_t)g * Fg * Kg, Kg,
+               src + (size_t)g * Kg * P, P, 0.0f, y + (size_t)g * Fg * P, P);
+  if (l->tensor[1])
+    for (int f = 0; f < l->units; f++) {
+      float b = l->tensor[1][f], *yf = y + (size_t)f * P;
+      for (int i = 0; i < P; i++) yf[i] += b;
+    }
+}
+
+static void conv_forward(const fer__layer *l, const fer__pass *p,
+                         const float *x, float *y, float *saved) {
+  (void)saved;
+  const size_t in_size = (size_t)fer__shape_size(l->in);
+  const size_t out_size = (size_t)fer__shape_size(l->out);
+  if (p->n > 1 && fer__worth_parallel(p->threads, conv_flops(l) * p->n)) {
+FER__OMP(omp parallel for num_threads(p->threads) schedule(static))
+    for (int i = 0; i < p->n; i++)
+      conv_image_forward(l, x + i * in_size, y + i * out_size,
+                         p->scratch + (size_t)FER__THREAD_INDEX() * p->scratch_floats);
+  } else {
+    for (int i = 0; i < p->n; i++)
+      conv_image_forward(l, x + i * in_size, y + i * out_size, p->scratch);
+  }
+}
+
+/* One image's share of the backward pass: weight and bias gradients added
+ * to this thread's partials, the input gradient written to dx (if any). */
+static void conv_image_backward(const fer__layer *l, const float *x,
+                                const float *dy, float *dx, float *scratch) {
+  const int G = l->groups, Fg = l->units / G;
+  const int Kg = l->in.c / G * l->kh * l->kw, P = l->out.h * l->out.w;
+  const int direct = conv_is_direct(l);
+  float *col = scratch;
+  float *gw = scratch + conv_col_floats(l), *gb = gw + l->tensor_size[0];
+  const float *src = x;
+  if (!direct) {
+    im2col(l, x, col);
+    src = col;
+  }
+  for (int g = 0; g < G; g++)
+    fer__sgemm(0, 1, Fg, Kg, P, 1.0f, dy + (size_t)g * Fg * P, P,
+               src + (size_t)g * Kg * P, P, 1.0f, gw + (size_t)g * Fg * Kg, Kg);
+  if (l->tensor[1])
+    for (int f = 0; f < l->units; f++) {
+      const float *d = dy + (size_t)f * P;
+      float sum = 0.0f;
+      for (int i = 0; i < P; i++) sum += d[i];
+      gb[f] += sum;
+    }
+  if (!dx) return;
+  float *dcol = direct ? dx : col;
+  for (int g = 0; g < G; g++)
+    fer__sgemm(1, 0, Kg, P, Fg, 1.0f, l->tensor[0] + (size_t)g * Fg * Kg, Kg,
+               dy + (size_t)g * Fg * P, P, 0.0f, dcol + (size_t)g * Kg * P, P);
+  if (!direct) col2im(l, col, dx);
+}
+
+static void conv_backward(const fer__layer *l, const fer__pass *p,
+                          const float *x, const float *y, const float *dy,
+                          float *dx, const float *saved, float *const *grads) {
+  (void)y;
+  (void)saved;
+  const size_t in_size = (size_t)fer__shape_size(l->in);
+  const size_t out_size = (size_t)fer__shape_size(l->out);
+  const size_t partial = l->tensor_size[0] + l->tensor_size[1];
+  const size_t col = conv_col_floats(l);
+  int threads =
+      p->n > 1 && fer__worth_parallel(p->threads, conv_flops(l) * p->n)
+          ? p->threads : 1;
+  if (threads > p->n) threads = p->n;
+  for (int t = 0; t < threads; t++)
+    memset(p->scratch + (size_t)t * p->scratch_floats + col, 0,
+           partial * sizeof(float));
+  if (threads > 1) {
+FER__OMP(omp parallel for num_threads(threads) schedule(static))
+    for (int i = 0; i < p->n; i++)
+      conv_image_backward(l, x + i * in_size, dy + i * out_size,
+                          dx ? dx + i * in_size : NULL,
+                          p->scratch + (size_t)FER__THREAD_INDEX() * p->scratch_floats);
+  } else {
+    for (int i = 0; i < p->n; i++)
+      conv_image_backward(l, x + i * in_size, dy + i * out_size,
+                          dx ? dx + i * in_size : NULL, p->scratch);
+  }
+  /* Sum the partials in thread order: the same result for a given thread
+   * count every time. */
+  float *gw = grads[0], *gb = grads[1];
+  const float *first = p->scratch + col;
+  memcpy(gw, first, l->tensor_size[0] * sizeof(float));
+  if (gb) memcpy(gb, first + l->tensor_size[0], l->tensor_size[1] * sizeof(float));
+  for (int t = 1; t < threads; t++) {
+    const float *part = p->scratch + (size_t)t * p->scratch_floats + col;
+    for (size_t i = 0; i < l->tensor_size[0]; i++) gw[i] += part[i];
+    if (gb)
+      for (size_t i = 0; i < l->tensor_size[1]; i++)
+        gb[i] += part[l->tensor_size[0] + i];
+  }
+}
+
+/* conv F KHxKW [same|valid|pad=P] [stride=S] [dil=D] [groups=G] [nobias] */
+static fer_status conv_parse(fer__layer *l, const fer__arch_words *w) {
+  fer_status st;
+  if (w->count < 3)
+    return fer__arch_error(w, w->count - 1,
+                           "conv needs a filter count and a kernel size");
+  if ((st = fer__arch_int(w, 1, &l->units))) return st;
+  if ((st = fer__arch_window(w, 2, &l->kh, &l->kw, NULL))) return st;
+  l->stride = l->dilation = l->groups = 1;
+  l->bias = 1;
+  l->padding = FER_PADDING_VALID;
+  for (int i = 3; i < w->count; i++) {
+    fer__arch_word v;
+    const fer__arch_word *word = &w->word[i];
+    if (word->len == 4 && memcmp(word->text, "same", 4) == 0) {
+      l->padding = FER_PADDING_SAME;
+    } else if (word->len == 5 && memcmp(word->text, "valid", 5) == 0) {
+      l->padding = FER_PADDING_VALID;
+    } else if (word->len == 6 && memcmp(word->text, "nobias", 6) == 0) {
+      l->bias = 0;
+    } else if (fer__arch_is_option(w, i, "pad", &v)) {
+      fer__arch_words one = {.count = 1, .line = w->line};
+      one.word[0] = v;
+      if (v.len == 1 && v.text[0] == '0') l->padding = 0;
+      else if ((st = fer__arch_int(&one, 0, &l->padding))) return st;
+    } else if (fer__arch_is_option(w, i, "stride", &v) ||
+               fer__arch_is_option(w, i, "dil", &v) ||
+               fer__arch_is_option(w, i, "groups", &v)) {
+      fer__arch_words one = {.count = 1, .line = w->line};
+      one.word[0] = v;
+      int *dst = word->text[0] == 's' ? &l->stride
+               : word->text[0] == 'd' ? &l->dilation : &l->groups;
+      if ((st = fer__arch_int(&one, 0, dst))) return st;
+    } else {
+      return fer__arch_error(w, i, "unknown conv option '%.*s'",
+                             (int)word->len, word->text);
+    }
+  }
+  return FER_OK;
+}
+
+static void conv_format(const fer__layer *l, fer__buf *out) {
+  fer__buf_printf(out, " %d %dx%d", l->units, l->kh, l->kw);
+  if (l->padding == FER_PADDING_SAME) fer__buf_printf(out, " same");
+  else if (l->padding == 0) fer__buf_printf(out, " valid");
+  else fer__buf_printf(out, " pad=%d", l->padding);
+  if (l->stride != 1) fer__buf_printf(out, " stride=%d", l->stride);
+  if (l->dilation != 1) fer__buf_printf(out, " dil=%d", l->dilation);
+  if (l->groups != 1) fer__buf_printf(out, " groups=%d", l->groups);
+  if (!l->bias) fer__buf_printf(out, " nobias");
+}
+
+const fer__layer_ops fer__conv_ops = {
+  .kind = FER_LAYER_CONV,
+  .keyword = "conv",
+  .setup = conv_setup,
+  .saved_floats = conv_saved,
+  .scratch_floats = conv_scratch,
+  .flops = conv_flops,
+  .forward = conv_forward,
+  .backward = conv_backward,
+  .parse = conv_parse,
+  .format = conv_format,
+};

@@ -1,0 +1,321 @@
+/*
+ * The CNN engine's insides, shared by the files of lib/nn/ and by the
+ * training loop: the model and layer records, the layer ops table, the
+ * workspace, and the (de)serialisation of optimizer and schedule state for
+ * resumable training-state files. Nothing here is exported.
+ */
+#ifndef FER_NN_INTERNAL_H
+#define FER_NN_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core_internal.h"
+#include "fer/nn.h"
+#include "util/buffer.h"
+
+#define FER__MODEL_MAGIC 0x4D524546u     /* catches freed or foreign pointers */
+#define FER__OPTIMIZER_MAGIC 0x54504F46u
+#define FER__SCHEDULE_MAGIC 0x48435346u
+#define FER__PREDICTOR_MAGIC 0x44525046u
+
+/* The current model file format version (docs/model-format.md). */
+#define FER__MODEL_FORMAT_VERSION 1
+
+typedef struct fer__shape {
+  int c, h, w;
+} fer__shape;
+
+static inline long fer__shape_size(fer__shape s) {
+  return (long)s.c * s.h * s.w;
+}
+
+/* Tensor slots of a layer, indexed by fer_tensor - 1. Slots 0 and 1
+ * (weight, bias) are trainable; 2 and 3 (running statistics) are not. */
+enum { FER__TENSORS = 4, FER__TRAINABLE_TENSORS = 2 };
+
+typedef struct fer__layer {
+  fer_layer_kind kind;
+  /* Hyperparameters; which ones matter depends on the kind. */
+  int units;          /* conv filters, dense units */
+  int kh, kw;         /* kernel or window size (dense: 1x1) */
+  int stride, dilation, groups, bias;
+  int padding;        /* >= 0 explicit, or FER_PADDING_SAME */
+  float alpha;        /* leaky slope, ELU alpha, dropout rate, BN momentum */
+  float eps;          /* BN epsilon */
+  /* Resolved by the ops' setup from the input shape. */
+  int pad_top, pad_left;
+  fer__shape in, out;
+  float *tensor[FER__TENSORS]; /* owned; NULL when the layer has none */
+  size_t tensor_size[FER__TENSORS];
+  /* Offset of tensor[0] (then tensor[1]) in the model's flat index space of
+   * trainable floats: gradients and optimizer moments live there. */
+  size_t param_offset;
+} fer__layer;
+
+/* What one forward or backward call over a batch sees. */
+typedef struct fer__pass {
+  int n;               /* images in the batch */
+  int training;        /* batch statistics and dropout on */
+  int threads;         /* threads the parallel loops may use */
+  float *scratch;      /* threads x scratch_floats floats */
+  size_t scratch_floats;
+  fer__rng *rng;       /* dropout masks (training only) */
+} fer__pass;
+
+struct fer__arch_words;
+
+/* One layer kind: its shape rule, forward and backward side by side, and
+ * its architecture-text spelling. */
+typedef struct fer__layer_ops {
+  fer_layer_kind kind;
+  const char *keyword; /* architecture-text keyword */
+  /* Validates the hyperparameters against l->in; sets l->out, the resolved
+   * fields and tensor_size[]. Messages start with the keyword. */
+  fer_status (*setup)(fer__layer *l);
+  /* Floats (4-byte slots) kept from forward to backward for n images. */
+  size_t (*saved_floats)(const fer__layer *l, int n);
+  /* Scratch floats per thread (im2col, per-thread gradient partials). */
+  size_t (*scratch_floats)(const fer__layer *l);
+  /* Multiply-adds times two (or element operations) for one image. */
+  double (*flops)(const fer__layer *l);
+  void (*forward)(const fer__layer *l, const fer__pass *p, const float *x,
+                  float *y, float *saved);
+  /* dx may be NULL (first layer: nobody needs it). grads[k] receives the
+   * gradient of tensor[k] (overwritten), for trainable k that exist. */
+  void (*backward)(const fer__layer *l, const fer__pass *p, const float *x,
+                   const float *y, const float *dy, float *dx,
+                   const float *saved, float *const *grads);
+  /* Optional: after a training forward, fold batch statistics into the
+   * layer's running statistics (batch norm). */
+  void (*update_running)(fer__layer *l, const float *saved, int n);
+  /* Parses the words after the keyword (see fer__arch_words) into l. */
+  fer_status (*parse)(fer__layer *l, const struct fer__arch_words *words);
+  /* Appends " args" (after the keyword) in the canonical spelling. */
+  void (*format)(const fer__layer *l, fer__buf *out);
+} fer__layer_ops;
+
+/* The registry: ops by kind (NULL for an unknown kind) and by keyword. */
+const fer__layer_ops *fer__layer_ops_of(int kind);
+const fer__layer_ops *fer__layer_ops_by_keyword(const char *word, size_t len);
+
+/* Ops tables, one per layer_<kind>.c file. */
+extern const fer__layer_ops fer__conv_ops, fer__max_pool_ops,
+    fer__avg_pool_ops, fer__global_avg_pool_ops, fer__batch_norm_ops,
+    fer__relu_ops, fer__leaky_relu_ops, fer__elu_ops, fer__sigmoid_ops,
+    fer__tanh_ops, fer__softmax_ops, fer__dropout_ops, fer__dense_ops,
+    fer__flatten_ops;
+
+/* Pooling windows (layer_pool.c): shared shape rule, text spelling
+ * "KHxKW/S [pad=P]", and the window bounds of one output position. */
+fer_status fer__pool_setup(fer__layer *l);
+fer_status fer__pool_parse(fer__layer *l, const struct fer__arch_words *w);
+void fer__pool_format(const fer__layer *l, fer__buf *out);
+
+/* ------------------------------------------------------------------------
+ * Architecture text words: the parsed pieces of one line, each with its
+ * column so messages can point at it.
+ * ------------------------------------------------------------------------ */
+enum { FER__ARCH_MAX_WORDS = 16 };
+typedef struct fer__arch_word {
+  const char *text; /* not NUL-terminated */
+  size_t len;
+  int column;       /* 1-based */
+} fer__arch_word;
+typedef struct fer__arch_words {
+  fer__arch_word word[FER__ARCH_MAX_WORDS];
+  int count;        /* word[0] is the keyword */
+  int line;         /* 1-based, for messages */
+} fer__arch_words;
+
+/* Helpers for the ops' parse functions. Each fails with FER_ERR_FORMAT and
+ * "arch:LINE:COL: ..." naming the word. */
+fer_status fer__arch_error(const fer__arch_words *w, int index,
+                           const char *fmt, ...) FER__PRINTF(3, 4);
+/* Positive integer. */
+fer_status fer__arch_int(const fer__arch_words *w, int index, int *out);
+/* A finite number. */
+fer_status fer__arch_float(const fer__arch_words *w, int index, float *out);
+/* "KxK" or "K" (square) into kh, kw; with want_stride "KxK/S" too (stride
+ * defaults to the window height when absent). */
+fer_status fer__arch_window(const fer__arch_words *w, int index, int *kh,
+                            int *kw, int *stride);
+/* 1 when word `index` is "key=..." and sets *value to the text after '='. */
+int fer__arch_is_option(const fer__arch_words *w, int index, const char *key,
+                        fer__arch_word *value);
+/* Writes a float so that parsing it back gives the same float. */
+void fer__arch_format_float(fer__buf *out, float v);
+
+/* ------------------------------------------------------------------------
+ * The model
+ * ------------------------------------------------------------------------ */
+typedef struct fer__metadata_entry {
+  char *key;
+  char *value;
+} fer__metadata_entry;
+
+typedef struct fer__workspace fer__workspace;
+
+struct fer_model {
+  uint32_t magic;
+  fer__shape input;
+  fer__layer *layers;
+  int num_layers, layer_capacity;
+  size_t trainable_floats; /* size of the flat trainable index space */
+  /* Initialiser for new weights and its generator. */
+  fer_init init;
+  fer__rng init_rng;
+  /* Class names (NULL = "class<i>"), preprocessing, metadata. */
+  char **class_names;
+  int num_class_names;
+  float pre_scale, pre_mean, pre_std;
+  fer__metadata_entry *metadata;
+  int num_metadata;
+  /* Training state. */
+  int training;
+  uint64_t seed;
+  fer__rng dropout_rng;
+  float label_smoothing;
+  float *class_weights; /* NULL or output_size floats */
+  fer__workspace *ws;   /* forward/evaluate/train workspace, lazily made */
+};
+
+/* FER_OK for a live model, else FER_ERR_MISUSE naming `who`. */
+fer_status fer__model_check(const fer_model *m, const char *who);
+/* Output shape of the last layer (the input shape when there are none). */
+fer__shape fer__model_output_shape(const fer_model *m);
+/* Runs setup on `proto` (its hyperparameters filled in) against the current
+ * output shape, allocates and initialises its tensors and appends it. On
+ * failure the model is unchanged. */
+fer_status fer__model_append(fer_model *m, const fer__layer *proto);
+/* Initialise one layer's tensors with the model's initialiser. */
+void fer__layer_init(fer__layer *l, fer_init init, fer__rng *rng);
+
+/* Parses one line of architecture text (a layer, a comment or nothing) and
+ * appends the layer to m; `line_number` goes into messages. */
+fer_status fer__arch_parse_line(fer_model *m, const char *line, size_t len,
+                                int line_number);
+/* Appends the whole architecture text (input line first) to `out`. */
+fer_status fer__model_text(const fer_model *m, fer__buf *out);
+
+/* ------------------------------------------------------------------------
+ * Workspace: activations, saved state, scratch, gradients for a batch size.
+ * Allocated once per batch size and reused.
+ * ------------------------------------------------------------------------ */
+struct fer__workspace {
+  int n;             /* batch size it was made for */
+  int threads;
+  int with_grads;    /* backward buffers exist */
+  float **act;       /* act[i]: output of layer i, n x size */
+  float **saved;     /* per layer, may be NULL */
+  float *scratch;
+  size_t scratch_floats; /* per thread */
+  float *delta_a, *delta_b; /* ping-pong gradient buffers, n x max act */
+  float *grads;      /* trainable_floats */
+  float *input;      /* n x input size, for image predictions */
+};
+
+/* Makes sure *ws fits (n, threads, with_grads); reallocates if not. */
+fer_status fer__workspace_prepare(const fer_model *m, fer__workspace **ws,
+                                  int n, int with_grads);
+void fer__workspace_free(fer__workspace *ws);
+/* Runs every layer; returns the output (inside ws). `rng` only for
+ * training. The model is written only when training (running stats). */
+const float *fer__forward(const fer_model *m, fer__workspace *ws,
+                          const float *x, int n, int training, fer__rng *rng);
+/* Index of the first layer of the loss's logits: the final softmax, when
+ * there is one, is fused into the loss. */
+int fer__logits_layers(const fer_model *m);
+
+/* ------------------------------------------------------------------------
+ * Optimizer and schedule (state serialisable for resumable training)
+ * ------------------------------------------------------------------------ */
+struct fer_optimizer {
+  uint32_t magic;
+  fer_optimizer_kind kind;
+  double lr, momentum, nesterov, beta1, beta2, epsilon, weight_decay,
+      clip_norm;
+  long steps;
+  size_t size;  /* floats per moment buffer, 0 before the first step */
+  float *m1;    /* momentum / first moment */
+  float *m2;    /* second moment (Adam) */
+};
+
+/* Applies one update to m's trainable tensors from `grads` (flat, in the
+ * model's trainable index space). */
+fer_status fer__optimizer_update(fer_optimizer *opt, fer_model *m,
+                                 float *grads);
+
+/* Appends the optimizer's full state (kind, settings, step count, moments)
+ * to `out`, little-endian, self-delimiting: tag "OPT1", u32 byte length,
+ * payload. fer__optimizer_restore reads it back into `opt` (which must be of
+ * the same kind), advancing *offset; FER_ERR_FORMAT / TRUNCATED on bad data. */
+void fer__optimizer_serialize(const fer_optimizer *opt, fer__buf *out);
+fer_status fer__optimizer_restore(fer_optimizer *opt, const uint8_t *data,
+                                  size_t size, size_t *offset);
+
+struct fer_schedule {
+  uint32_t magic;
+  fer_schedule_kind kind;
+  double step_size, gamma, t_max, min_lr, factor, patience, mode_max,
+      threshold, cooldown;
+  /* State. */
+  long epoch;        /* fer_schedule_step calls so far */
+  double base_lr;    /* optimizer's rate at the first call */
+  double best;       /* plateau: best metric so far */
+  long bad_epochs;   /* plateau: epochs since the best */
+  long cooldown_left;
+  double current_lr;
+};
+
+/* Same framing as the optimizer, tag "SCH1". */
+void fer__schedule_serialize(const fer_schedule *s, fer__buf *out);
+fer_status fer__schedule_restore(fer_schedule *s, const uint8_t *data,
+                                 size_t size, size_t *offset);
+
+/* ------------------------------------------------------------------------
+ * Float16 (IEEE binary16), round to nearest even.
+ * ------------------------------------------------------------------------ */
+uint16_t fer__f32_to_f16(float f);
+float fer__f16_to_f32(uint16_t h);
+
+/* The 7 FER2013 class names in CSV order. */
+extern const char *const fer__fer2013_class_names[7];
+
+/* OpenMP directives that vanish (without an unknown-pragma warning) when
+ * OpenMP is off: FER__OMP(omp parallel for ...). */
+#ifdef _OPENMP
+#define FER__OMP(directive) _Pragma(#directive)
+#else
+#define FER__OMP(directive)
+#endif
+
+/* Shared trivial ops entries (layer_common.c) for layers without saved
+ * state, scratch, FLOPs, arguments or a shape change. */
+size_t fer__no_saved(const fer__layer *l, int n);
+size_t fer__no_scratch(const fer__layer *l);
+double fer__no_flops(const fer__layer *l);
+fer_status fer__same_shape(fer__layer *l);
+fer_status fer__parse_no_args(fer__layer *l, const struct fer__arch_words *w);
+void fer__format_no_args(const fer__layer *l, fer__buf *out);
+/* A single optional/required number argument ("leaky 0.1"), in l->alpha. */
+fer_status fer__parse_alpha(fer__layer *l, const struct fer__arch_words *w,
+                            int required, float fallback);
+void fer__format_alpha(const fer__layer *l, fer__buf *out);
+
+/* Whether a loop of about `work` multiply-adds is worth a parallel
+ * region: below this, waking threads costs more than it saves (and far more
+ * on a loaded machine). */
+static inline int fer__worth_parallel(int threads, double work) {
+  return threads > 1 && work >= 1e6;
+}
+
+/* The calling thread's index inside a parallel loop (0 outside). */
+#ifdef _OPENMP
+#include <omp.h>
+#define FER__THREAD_INDEX() omp_get_thread_num()
+#else
+#define FER__THREAD_INDEX() 0
+#endif
+
+#endif

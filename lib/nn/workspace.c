@@ -1,0 +1,108 @@
+/* The workspace of one batch size: every layer's output (kept for the
+ * backward pass), saved state, per-thread scratch and, for training,
+ * gradient buffers. Made once per batch size and reused, so the hot loop
+ * never allocates. */
+#include <string.h>
+
+#include "nn/nn_internal.h"
+
+void fer__workspace_free(fer__workspace *ws) {
+  if (!ws) return;
+  if (ws->act) {
+    /* act[] and saved[] have one entry per layer; the count is not stored,
+     * so they are NULL-terminated. */
+    for (int i = 0; ws->act[i]; i++) fer__free(ws->act[i]);
+    fer__free(ws->act);
+  }
+  if (ws->saved) {
+    for (int i = 0; ws->saved[i] != (float *)ws; i++) fer__free(ws->saved[i]);
+    fer__free(ws->saved);
+  }
+  fer__free(ws->scratch);
+  fer__free(ws->delta_a);
+  fer__free(ws->delta_b);
+  fer__free(ws->grads);
+  fer__free(ws->input);
+  fer__free(ws);
+}
+
+static fer_status workspace_make(const fer_model *m, int n, int threads,
+                                 int with_grads, fer__workspace **out) {
+  fer__workspace *ws = fer__calloc(1, sizeof *ws);
+  if (!ws) return fer__fail(FER_ERR_OUT_OF_MEMORY, "workspace: out of memory");
+  ws->n = n;
+  ws->threads = threads;
+  ws->with_grads = with_grads;
+  const int L = m->num_layers;
+  ws->act = fer__calloc((size_t)L + 1, sizeof *ws->act);
+  ws->saved = fer__calloc((size_t)L + 1, sizeof *ws->saved);
+  if (ws->saved) ws->saved[L] = (float *)ws; /* end marker: saved[i] may be NULL */
+  if (!ws->act || !ws->saved) goto oom;
+  size_t max_act = (size_t)fer__shape_size(m->input), scratch = 0;
+  for (int i = 0; i < L; i++) {
+    const fer__layer *l = &m->layers[i];
+    const fer__layer_ops *ops = fer__layer_ops_of(l->kind);
+    size_t size = (size_t)fer__shape_size(l->out);
+    if (size > max_act) max_act = size;
+    ws->act[i] = fer__malloc(fer__mul_size(fer__mul_size((size_t)n, size),
+                                           sizeof(float)));
+    if (!ws->act[i]) goto oom;
+    size_t saved = ops->saved_floats(l, n);
+    if (saved) {
+      ws->saved[i] = fer__calloc(saved, sizeof(float));
+      if (!ws->saved[i]) goto oom;
+    }
+    size_t s = ops->scratch_floats(l);
+    if (s > scratch) scratch = s;
+  }
+  ws->scratch_floats = scratch;
+  ws->scratch = fer__malloc(fer__mul_size(fer__mul_size(scratch, (size_t)threads),
+                                          sizeof(float)));
+  ws->input = fer__malloc(fer__mul_size(fer__mul_size((size_t)n,
+      (size_t)fer__shape_size(m->input)), sizeof(float)));
+  if (!ws->scratch || !ws->input) goto oom;
+  if (with_grads) {
+    size_t delta = fer__mul_size(fer__mul_size((size_t)n, max_act), sizeof(float));
+    ws->delta_a = fer__malloc(delta);
+    ws->delta_b = fer__malloc(delta);
+    ws->grads = fer__calloc(m->trainable_floats, sizeof(float));
+    if (!ws->delta_a || !ws->delta_b || !ws->grads) goto oom;
+  }
+  *out = ws;
+  return FER_OK;
+oom:
+  fer__workspace_free(ws);
+  return fer__fail(FER_ERR_OUT_OF_MEMORY,
+                   "workspace for a batch of %d: out of memory", n);
+}
+
+fer_status fer__workspace_prepare(const fer_model *m, fer__workspace **ws,
+                                  int n, int with_grads) {
+  int threads = fer__num_threads();
+  if (threads < 1) threads = 1;
+  if (*ws && (*ws)->n == n && (*ws)->threads == threads &&
+      (*ws)->with_grads >= with_grads)
+    return FER_OK;
+  fer__workspace_free(*ws);
+  *ws = NULL;
+  return workspace_make(m, n, threads, with_grads, ws);
+}
+
+const float *fer__forward(const fer_model *m, fer__workspace *ws,
+                          const float *x, int n, int training, fer__rng *rng) {
+  fer__pass pass = {.n = n, .training = training, .threads = ws->threads,
+                    .scratch = ws->scratch, .scratch_floats = ws->scratch_floats,
+                    .rng = rng};
+  const float *in = x;
+  for (int i = 0; i < m->num_layers; i++) {
+    const fer__layer *l = &m->layers[i];
+    const fer__layer_ops *ops = fer__layer_ops_of(l->kind);
+    ops->forward(l, &pass, in, ws->act[i], ws->saved[i]);
+    if (training && ops->update_running)
+      /* Training forwards only run on a model the caller holds exclusively
+       * (fer_model_forward, train step): folding in statistics is allowed. */
+      ops->update_running((fer__layer *)l, ws->saved[i], n);
+    in = ws->act[i];
+  }
+  return in;
+}
