@@ -55,7 +55,9 @@ typedef struct fer_detection {
   int32_t neighbors;  /* raw windows merged into this box (1 in raw mode) */
   int32_t reserved;   /* 0 */
   /* The final stage sum of the best window of the group, as OpenCV's
-   * detectMultiScale3 reports it in levelWeights: larger is surer. */
+   * detectMultiScale3 reports it in levelWeights: larger is surer. (Boxes
+   * themselves are those of detectMultiScale: detectMultiScale3 filters
+   * groups by stage count instead of by neighbours.) */
   double score;
 } fer_detection;
 

@@ -40,7 +40,9 @@ void fer__integral(const uint8_t *img, int w, int h, size_t stride,
 
 /* A cascade with feature offsets resolved for one integral stride. */
 typedef struct fer__opt_feature {
-  int32_t ofs[3][4];
+  /* Haar: 4 corner offsets per rectangle (ofs[4k..4k+3]); LBP: the 4x4
+   * grid of block corners, row by row. */
+  int32_t ofs[16];
   float weight[3];
   int32_t tilted;
 } fer__opt_feature;

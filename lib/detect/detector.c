@@ -54,14 +54,24 @@ typedef struct hit {
   int32_t level, y, x;
 } hit;
 
-typedef struct hit_list {
+/* What one thread needs to scan a level on its own: the level image, its
+ * integral images, and the windows it found. */
+typedef struct thread_scratch {
   hit *items;
   size_t size, capacity;
   int failed;
   int32_t *row_x; /* one row's passing windows, room for the widest level */
   double *row_score;
   size_t row_capacity;
-} hit_list;
+  uint8_t *level;
+  size_t level_cap;
+  uint32_t *integrals; /* sum, sqsum, tilted */
+  size_t integrals_cap;
+  uint32_t *tilted_work;
+  size_t tilted_work_cap;
+  void *resize_scratch;
+  size_t resize_scratch_cap;
+} thread_scratch;
 
 struct fer_detector {
   uint32_t magic;
@@ -71,17 +81,9 @@ struct fer_detector {
   /* scratch, grow-only */
   uint8_t *gray;
   size_t gray_cap;
-  uint8_t *level;
-  size_t level_cap;
-  uint32_t *integrals; /* sum, sqsum, tilted */
-  size_t integrals_cap;
-  uint32_t *tilted_work;
-  size_t tilted_work_cap;
-  void *resize_scratch;
-  size_t resize_scratch_cap;
   float *scales, *all_scales;
   size_t scales_cap;
-  hit_list *lists;
+  thread_scratch *lists; /* one per thread */
   int list_count;
   hit *hits;
   size_t hits_cap;
@@ -169,16 +171,16 @@ void fer_detector_free(fer_detector *det) {
   det->magic = 0;
   fer__scan_plan_release(&det->plan);
   fer__free(det->gray);
-  fer__free(det->level);
-  fer__free(det->integrals);
-  fer__free(det->tilted_work);
-  fer__free(det->resize_scratch);
   fer__free(det->scales);
   fer__free(det->all_scales);
   for (int i = 0; i < det->list_count; i++) {
     fer__free(det->lists[i].items);
     fer__free(det->lists[i].row_x);
     fer__free(det->lists[i].row_score);
+    fer__free(det->lists[i].level);
+    fer__free(det->lists[i].integrals);
+    fer__free(det->lists[i].tilted_work);
+    fer__free(det->lists[i].resize_scratch);
   }
   fer__free(det->lists);
   fer__free(det->hits);
@@ -253,7 +255,7 @@ static long choose_scales(fer_detector *det, int w, int h) {
 
 /* ---- the scan -------------------------------------------------------------- */
 
-static void push_hit(hit_list *list, const hit *h) {
+static void push_hit(thread_scratch *list, const hit *h) {
   if (list->failed) return;
   if (list->size == list->capacity) {
     size_t cap = list->capacity ? list->capacity * 2 : 256;
@@ -277,7 +279,9 @@ typedef struct level_scan {
   int32_t win_w, win_h;
 } level_scan;
 
-static void scan_row(const level_scan *ls, int y, hit_list *list, int32_t *xs, double *scores) {
+static void scan_row(const level_scan *ls, int y, thread_scratch *list) {
+  int32_t *xs = list->row_x;
+  double *scores = list->row_score;
   int n = fer__scan_row(ls->plan, &ls->view, (size_t)y * ls->stride, ls->cols, ls->step, xs, scores);
   for (int i = 0; i < n; i++) {
     hit h;
@@ -318,39 +322,38 @@ static fer_status detect(fer_detector *det, const uint8_t *gray, int w, int h, s
   size_t istride = (size_t)lw0 + 1;
   size_t plane = istride * ((size_t)lh0 + 1);
   int planes = c->has_tilted ? 3 : 2;
-  void *p;
-  size_t cap;
-  p = det->level, cap = det->level_cap;
-  if (!ensure(&p, &cap, (size_t)lw0 * (size_t)lh0)) return oom();
-  det->level = p, det->level_cap = cap;
-  p = det->integrals, cap = det->integrals_cap;
-  if (!ensure(&p, &cap, fer__mul_size(plane * (size_t)planes, sizeof(uint32_t)))) return oom();
-  det->integrals = p, det->integrals_cap = cap;
-  if (c->has_tilted) {
-    p = det->tilted_work, cap = det->tilted_work_cap;
-    if (!ensure(&p, &cap, fer__mul_size(fer__tilted_work_size(lw0, lh0), sizeof(uint32_t))))
-      return oom();
-    det->tilted_work = p, det->tilted_work_cap = cap;
-  }
-  p = det->resize_scratch, cap = det->resize_scratch_cap;
-  if (!ensure(&p, &cap, fer__pyramid_scratch_size(lw0))) return oom();
-  det->resize_scratch = p, det->resize_scratch_cap = cap;
   fer_status st = fer__scan_plan_build(&det->plan, c, istride);
   if (st != FER_OK) return st;
 
+  /* Levels are shared out between threads, each scanning whole levels in
+   * its own buffers: one synchronisation per image rather than per level. */
   int threads = fer__num_threads();
+  if (threads > nscales) threads = (int)nscales;
   if (threads < 1) threads = 1;
   if (threads > det->list_count) {
-    hit_list *grown = fer__realloc(det->lists, fer__mul_size((size_t)threads, sizeof *grown));
+    thread_scratch *grown = fer__realloc(det->lists, fer__mul_size((size_t)threads, sizeof *grown));
     if (!grown) return oom();
     memset(grown + det->list_count, 0, (size_t)(threads - det->list_count) * sizeof *grown);
     det->lists = grown;
     det->list_count = threads;
   }
   for (int t = 0; t < det->list_count; t++) {
-    hit_list *l = &det->lists[t];
+    thread_scratch *l = &det->lists[t];
     l->size = 0;
     l->failed = 0;
+    if (t >= threads) continue;
+#define GROW(field, bytes)                           \
+  do {                                               \
+    void *grown = l->field;                          \
+    if (!ensure(&grown, &l->field##_cap, (bytes)))   \
+      return oom();                                  \
+    l->field = grown;                                \
+  } while (0)
+    GROW(level, (size_t)lw0 * (size_t)lh0);
+    GROW(integrals, fer__mul_size(plane * (size_t)planes, sizeof(uint32_t)));
+    if (c->has_tilted) GROW(tilted_work, fer__mul_size(fer__tilted_work_size(lw0, lh0), sizeof(uint32_t)));
+    GROW(resize_scratch, fer__pyramid_scratch_size(lw0));
+#undef GROW
     if (l->row_capacity < (size_t)lw0 + 1) {
       int32_t *xs = fer__realloc(l->row_x, ((size_t)lw0 + 1) * sizeof *xs);
       if (xs) l->row_x = xs;
@@ -361,13 +364,21 @@ static fer_status detect(fer_detector *det, const uint8_t *gray, int w, int h, s
     }
   }
 
-  uint32_t *sum = det->integrals, *sqsum = sum + plane, *tilted = c->has_tilted ? sqsum + plane : NULL;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
+#endif
   for (long li = 0; li < nscales; li++) {
+#ifdef _OPENMP
+    thread_scratch *l = &det->lists[omp_get_thread_num()];
+#else
+    thread_scratch *l = &det->lists[0];
+#endif
     float scale = det->scales[li];
     int lw = (int)lrintf((float)w / scale), lh = (int)lrintf((float)h / scale);
     if (lw > lw0 || lh > lh0) continue; /* cannot happen: scales grow */
-    fer__pyramid_resize(gray, w, h, stride, det->level, lw, lh, (size_t)lw, det->resize_scratch);
-    fer__integral(det->level, lw, lh, (size_t)lw, sum, sqsum, tilted, istride, det->tilted_work);
+    uint32_t *sum = l->integrals, *sqsum = sum + plane, *tilted = c->has_tilted ? sqsum + plane : NULL;
+    fer__pyramid_resize(gray, w, h, stride, l->level, lw, lh, (size_t)lw, l->resize_scratch);
+    fer__integral(l->level, lw, lh, (size_t)lw, sum, sqsum, tilted, istride, l->tilted_work);
     level_scan ls;
     ls.plan = &det->plan;
     ls.view.sum = sum;
@@ -381,19 +392,7 @@ static fer_status detect(fer_detector *det, const uint8_t *gray, int w, int h, s
     ls.scale = scale;
     ls.win_w = (int32_t)lrintf((float)c->window_width * scale);
     ls.win_h = (int32_t)lrintf((float)c->window_height * scale);
-    int row_count = (ls.rows + ls.step - 1) / ls.step;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 2) num_threads(threads) if (threads > 1 && row_count > 8)
-#endif
-    for (int r = 0; r < row_count; r++) {
-#ifdef _OPENMP
-      int t = omp_get_thread_num();
-#else
-      int t = 0;
-#endif
-      hit_list *l = &det->lists[t];
-      scan_row(&ls, r * ls.step, l, l->row_x, l->row_score);
-    }
+    for (int y = 0; y < ls.rows; y += ls.step) scan_row(&ls, y, l);
   }
 
   size_t total = 0;
@@ -401,6 +400,8 @@ static fer_status detect(fer_detector *det, const uint8_t *gray, int w, int h, s
     if (det->lists[t].failed) return oom();
     total += det->lists[t].size;
   }
+  void *p;
+  size_t cap;
   p = det->hits, cap = det->hits_cap;
   if (!ensure(&p, &cap, fer__mul_size(total, sizeof(hit)))) return oom();
   det->hits = p, det->hits_cap = cap;

@@ -47,15 +47,14 @@ fer_status fer__scan_plan_build(fer__scan_plan *plan, const fer_cascade *c, size
       /* The 4x4 grid of corner points of the 3x3 blocks, row by row. */
       for (int gy = 0; gy < 4; gy++)
         for (int gx = 0; gx < 4; gx++) {
-          int idx = gy * 4 + gx;
-          o->ofs[idx / 4][idx % 4] = f->rect[0].x + gx * f->rect[0].width +
-                                     step * (f->rect[0].y + gy * f->rect[0].height);
+          o->ofs[gy * 4 + gx] = f->rect[0].x + gx * f->rect[0].width +
+                                step * (f->rect[0].y + gy * f->rect[0].height);
         }
       continue;
     }
     o->tilted = f->tilted;
     for (int k = 0; k < 3; k++) {
-      rect_offsets(o->ofs[k], &f->rect[k], f->tilted, step);
+      rect_offsets(&o->ofs[4 * k], &f->rect[k], f->tilted, step);
       o->weight[k] = f->rect[k].weight;
     }
   }
@@ -100,13 +99,13 @@ static inline int32_t box_sum(const uint32_t *p, const int32_t ofs[4]) {
 static inline float haar_value(const fer__opt_feature *f, const uint32_t *sum,
                                const uint32_t *tilted) {
   const uint32_t *p = f->tilted ? tilted : sum;
-  float v = f->weight[0] * (float)box_sum(p, f->ofs[0]) + f->weight[1] * (float)box_sum(p, f->ofs[1]);
-  if (f->weight[2] != 0.0f) v += f->weight[2] * (float)box_sum(p, f->ofs[2]);
+  float v = f->weight[0] * (float)box_sum(p, &f->ofs[0]) + f->weight[1] * (float)box_sum(p, &f->ofs[4]);
+  if (f->weight[2] != 0.0f) v += f->weight[2] * (float)box_sum(p, &f->ofs[8]);
   return v;
 }
 
 static inline int lbp_code(const fer__opt_feature *f, const uint32_t *p) {
-  const int32_t *o = &f->ofs[0][0];
+  const int32_t *o = f->ofs;
 #define BLOCK(a, b, c, d) (int32_t)(p[o[a]] - p[o[b]] - p[o[c]] + p[o[d]])
   int32_t centre = BLOCK(5, 6, 9, 10);
   return (BLOCK(0, 1, 4, 5) >= centre ? 128 : 0) | (BLOCK(1, 2, 5, 6) >= centre ? 64 : 0) |
