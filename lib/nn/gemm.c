@@ -293,8 +293,16 @@ static void product_slab(const fer__gemm_kernel *kn, const gemm_problem *pr,
   }
 }
 
-/* Thread `t` of `nt`: a column range when C has enough column panels (and
- * sharing A, the cheaper operand to pack twice, is fine), else a row range. */
+/* Whether to give threads column ranges rather than row ranges: whichever
+ * divides more evenly among nt threads, columns on a tie (row ranges make
+ * every thread pack all of B; column ranges duplicate nothing, A is read in
+ * place). Compares ceil(units / nt) / units, cross-multiplied. */
+static int split_columns(int col_units, int row_units, int nt) {
+  long col_slowest = (col_units + nt - 1) / nt, row_slowest = (row_units + nt - 1) / nt;
+  return col_slowest * row_units <= row_slowest * col_units;
+}
+
+/* Thread `t` of `nt`: a column range or a row range of C (split_columns). */
 static void product_thread(const fer__gemm_kernel *kn, const gemm_problem *pr,
                            int t, int nt, float *packed) {
   const int col_units = (pr->n + kn->nr - 1) / kn->nr;
@@ -302,7 +310,7 @@ static void product_thread(const fer__gemm_kernel *kn, const gemm_problem *pr,
   int lo, hi;
   if (nt == 1) {
     product_slab(kn, pr, 0, pr->m, 0, pr->n, packed);
-  } else if (col_units >= nt && (pr->n >= pr->m || row_units < nt)) {
+  } else if (split_columns(col_units, row_units, nt)) {
     split_units(col_units, nt, t, &lo, &hi);
     if (lo < hi)
       product_slab(kn, pr, 0, pr->m, lo * kn->nr, min_int(hi * kn->nr, pr->n),
