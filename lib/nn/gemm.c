@@ -194,27 +194,20 @@ static void unpacked_product(const gemm_problem *pr) {
 /* ---- Packing ---- */
 
 /* Rows [i0, i0 + rows_total) x steps [p0, p0 + kc) of op(A) into mr-row
- * panels, p-major within a panel, short panels zero-padded to mr rows. */
+ * panels, p-major within a panel, short panels zero-padded to mr rows.
+ * Only used for a transposed A with far-apart steps (product_slab), where
+ * each step's mr values are contiguous. */
 static void pack_a(const fer__gemm_kernel *kn, const gemm_problem *pr, int i0,
                    int rows_total, int p0, int kc, float *dst) {
   const int mr = kn->mr;
   for (int ir = 0; ir < rows_total; ir += mr, dst += (long)kc * mr) {
     const int rows = min_int(mr, rows_total - ir);
     const float *src = pr->a + (i0 + ir) * pr->a_rs + p0 * pr->a_cs;
-    if (pr->a_rs == 1) { /* transposed A: a panel row is contiguous */
-      for (int p = 0; p < kc; p++) {
-        const float *s = src + p * pr->a_cs;
-        float *d = dst + (long)p * mr;
-        for (int i = 0; i < rows; i++) d[i] = s[i];
-        for (int i = rows; i < mr; i++) d[i] = 0.0f;
-      }
-    } else { /* each row of A is contiguous along p: read rows, scatter */
-      for (int i = 0; i < rows; i++) {
-        const float *s = src + i * pr->a_rs;
-        for (int p = 0; p < kc; p++) dst[(long)p * mr + i] = s[p * pr->a_cs];
-      }
-      for (int i = rows; i < mr; i++)
-        for (int p = 0; p < kc; p++) dst[(long)p * mr + i] = 0.0f;
+    for (int p = 0; p < kc; p++) {
+      const float *s = src + p * pr->a_cs;
+      float *d = dst + (long)p * mr;
+      for (int i = 0; i < rows; i++) d[i] = s[i * pr->a_rs];
+      for (int i = rows; i < mr; i++) d[i] = 0.0f;
     }
   }
 }
@@ -237,15 +230,15 @@ static void pack_b(const fer__gemm_kernel *kn, const gemm_problem *pr, int p0,
       /* A transpose, in strips of PACK_STRIP steps so that the strip being
        * written (PACK_STRIP x nr floats) stays in L1 instead of touching
        * kc cache lines per column. */
-      for (int p0 = 0; p0 < kc; p0 += PACK_STRIP) {
-        const int steps = min_int(PACK_STRIP, kc - p0);
+      for (int strip = 0; strip < kc; strip += PACK_STRIP) {
+        const int steps = min_int(PACK_STRIP, kc - strip);
         for (int j = 0; j < cols; j++) {
-          const float *s = src + j * pr->b_cs + p0 * pr->b_rs;
-          float *d = dst + (long)p0 * nr + j;
+          const float *s = src + j * pr->b_cs + strip * pr->b_rs;
+          float *d = dst + (long)strip * nr + j;
           for (int p = 0; p < steps; p++) d[(long)p * nr] = s[p * pr->b_rs];
         }
         for (int p = 0; p < steps; p++)
-          for (int j = cols; j < nr; j++) dst[(long)(p0 + p) * nr + j] = 0.0f;
+          for (int j = cols; j < nr; j++) dst[(long)(strip + p) * nr + j] = 0.0f;
       }
     }
   }
@@ -271,7 +264,7 @@ static void product_slab(const fer__gemm_kernel *kn, const gemm_problem *pr,
         /* The tile reads A in place (its A panel, kc x mr floats, stays in
          * L1 across the jr loop either way): measured faster than packing
          * for both layouts, as it saves a pass over A. Only a transposed A
-         * with rows so far apart that every step lands on another page is
+         * whose steps are so far apart that each lands on another page is
          * packed, to spare the TLB. */
         const int direct_a = pr->a_cs <= DIRECT_A_MAX_STEP;
         if (!direct_a) pack_a(kn, pr, ic, mc, pc, kc, packed_a);
