@@ -32,6 +32,9 @@
  * packing of the shared operand) than it saves. */
 #define MIN_FLOPS_PER_THREAD 3.0e6
 
+/* Column chunks per thread when threads share C by columns. */
+#define CHUNKS_PER_THREAD 4
+
 /* Packing memory for fer__sgemm without a workspace: small products fit on
  * the stack, so the common small calls never touch the allocator. */
 #define STACK_WORKSPACE_BYTES (32 * 1024)
@@ -295,7 +298,11 @@ static int split_columns(int col_units, int row_units, int nt) {
   return col_slowest * row_units <= row_slowest * col_units;
 }
 
-/* Thread `t` of `nt`: a column range or a row range of C (split_columns). */
+/* Thread `t` of a team of `nt`: its share of C. Column ranges are handed
+ * out dynamically in a few chunks per thread (they duplicate no work), so a
+ * thread that the OS preempts on a busy machine delays the call by one
+ * chunk, not by its whole share. Row ranges each repack all of B, so they
+ * stay one per thread. Every thread of the team must call this. */
 static void product_thread(const fer__gemm_kernel *kn, const gemm_problem *pr,
                            int t, int nt, float *packed) {
   const int col_units = (pr->n + kn->nr - 1) / kn->nr;
@@ -304,10 +311,15 @@ static void product_thread(const fer__gemm_kernel *kn, const gemm_problem *pr,
   if (nt == 1) {
     product_slab(kn, pr, 0, pr->m, 0, pr->n, packed);
   } else if (split_columns(col_units, row_units, nt)) {
-    split_units(col_units, nt, t, &lo, &hi);
-    if (lo < hi)
+    const int chunks = min_int(col_units, CHUNKS_PER_THREAD * nt);
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+    for (int chunk = 0; chunk < chunks; chunk++) {
+      split_units(col_units, chunks, chunk, &lo, &hi);
       product_slab(kn, pr, 0, pr->m, lo * kn->nr, min_int(hi * kn->nr, pr->n),
                    packed);
+    }
   } else {
     split_units(row_units, nt, t, &lo, &hi);
     if (lo < hi)
