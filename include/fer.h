@@ -7,6 +7,8 @@
  *   fer/image.h   images: pixel formats, codecs, conversion, drawing
  *   fer/nn.h      the CNN engine: build, train, save, load, predict
  *   fer/detect.h  the Viola-Jones face detector
+ *   fer/video.h   Y4M video in and out, the face tracker
+ *   fer/data.h    training data: data sets, augmentation, metrics, charts
  *
  * API conventions (they hold for every function in every part):
  *
@@ -37,5 +39,7 @@
 #include "fer/image.h"
 #include "fer/nn.h"
 #include "fer/detect.h"
+#include "fer/video.h"
+#include "fer/data.h"
 
 #endif /* FER_H */

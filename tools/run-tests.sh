@@ -30,26 +30,26 @@ summary="$summary gcc:ok"
 
 if command -v clang >/dev/null 2>&1; then
   step "clang -Werror: build and unit tests"
-  CC=clang meson setup build-ci-clang --wipe -Dwerror=true >/dev/null 2>&1 ||
-    CC=clang meson setup build-ci-clang -Dwerror=true
+  CC=clang CXX=clang++ meson setup build-ci-clang --wipe -Dwerror=true >/dev/null 2>&1 ||
+    CC=clang CXX=clang++ meson setup build-ci-clang -Dwerror=true
   ninja -C build-ci-clang
   run_suite build-ci-clang --no-suite consumers --no-suite slow
   summary="$summary clang:ok"
 
   step "ASan + UBSan: build and tests"
-  CC=clang meson setup build-ci-asan --wipe -Db_sanitize=address,undefined \
+  CC=clang CXX=clang++ meson setup build-ci-asan --wipe -Db_sanitize=address,undefined \
     -Db_lundef=false -Dbuildtype=debugoptimized -Dc_args=-fno-sanitize-recover=undefined \
     >/dev/null 2>&1 ||
-    CC=clang meson setup build-ci-asan -Db_sanitize=address,undefined \
+    CC=clang CXX=clang++ meson setup build-ci-asan -Db_sanitize=address,undefined \
       -Db_lundef=false -Dbuildtype=debugoptimized -Dc_args=-fno-sanitize-recover=undefined
   ninja -C build-ci-asan
   run_suite build-ci-asan --no-suite consumers --no-suite abi --no-suite slow --timeout-multiplier 4
   summary="$summary asan+ubsan:ok"
 
   step "TSan: concurrency tests"
-  CC=clang meson setup build-ci-tsan --wipe -Db_sanitize=thread -Db_lundef=false \
+  CC=clang CXX=clang++ meson setup build-ci-tsan --wipe -Db_sanitize=thread -Db_lundef=false \
     -Dopenmp=disabled -Ddefault_library=static >/dev/null 2>&1 ||
-    CC=clang meson setup build-ci-tsan -Db_sanitize=thread -Db_lundef=false \
+    CC=clang CXX=clang++ meson setup build-ci-tsan -Db_sanitize=thread -Db_lundef=false \
       -Dopenmp=disabled -Ddefault_library=static
   ninja -C build-ci-tsan
   run_suite build-ci-tsan --suite threads --timeout-multiplier 4
@@ -58,10 +58,12 @@ if command -v clang >/dev/null 2>&1; then
   step "libFuzzer harnesses, ${fuzz_seconds}s each"
   fuzz_opts="-Dfuzzers=enabled -Db_lundef=false -Ddefault_library=static -Dopenmp=disabled
     -Dc_args=-fsanitize=fuzzer-no-link,address,undefined
-    -Dc_link_args=-fsanitize=address,undefined"
+    -Dc_link_args=-fsanitize=address,undefined
+    -Dcpp_args=-fsanitize=fuzzer-no-link,address,undefined
+    -Dcpp_link_args=-fsanitize=address,undefined"
   # shellcheck disable=SC2086
-  CC=clang meson setup build-ci-fuzz --wipe $fuzz_opts >/dev/null 2>&1 ||
-    CC=clang meson setup build-ci-fuzz $fuzz_opts
+  CC=clang CXX=clang++ meson setup build-ci-fuzz --wipe $fuzz_opts >/dev/null 2>&1 ||
+    CC=clang CXX=clang++ meson setup build-ci-fuzz $fuzz_opts
   ninja -C build-ci-fuzz
   FER_FUZZ_SECONDS=$fuzz_seconds run_suite build-ci-fuzz --suite fuzz --num-processes 1 \
     --timeout-multiplier 10

@@ -48,15 +48,20 @@ int fer__bmp_sniff(const uint8_t *data, size_t size);
 int fer__png_sniff(const uint8_t *data, size_t size);
 int fer__jpeg_sniff(const uint8_t *data, size_t size);
 
+/* Replaces *img by a copy turned upright per its EXIF orientation (2..8;
+ * width and height swap for 5..8); a no-op for 1. On failure *img is kept. */
+fer_status fer__image_apply_orientation(fer_image **img);
+
 /* Encoders append the file to `out`. */
 fer_status fer__pnm_encode(const fer_image *img, fer__buf *out);
 fer_status fer__bmp_encode(const fer_image *img, fer__buf *out);
 fer_status fer__png_encode(const fer_image *img, fer__buf *out);
 
-/* BT.601 luma with OpenCV's fixed-point rounding:
- * (R*4899 + G*9617 + B*1868 + 8192) >> 14. */
+/* BT.601 luma with OpenCV's (4.x) fixed-point rounding, equal to
+ * cv::cvtColor(RGB2GRAY) for all 2^24 colours:
+ * (R*9798 + G*19235 + B*3735 + 16384) >> 15. */
 static inline uint8_t fer__luma(uint8_t r, uint8_t g, uint8_t b) {
-  return (uint8_t)((r * 4899u + g * 9617u + b * 1868u + 8192u) >> 14);
+  return (uint8_t)((r * 9798u + g * 19235u + b * 3735u + 16384u) >> 15);
 }
 
 #endif

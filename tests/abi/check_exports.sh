@@ -26,5 +26,16 @@ if [ -n "$unversioned" ]; then
   echo "error: symbols without a LIBFER_ version node: $unversioned" >&2
   status=1
 fi
+# Every function the headers declare with FER_API must be exported.
+headers_dir=$(dirname "$expected")/../../include
+declared=$(mktemp)
+trap 'rm -f "$actual" "$declared"' EXIT
+cat "$headers_dir"/fer.h "$headers_dir"/fer/*.h | tr '\n' ' ' |
+  grep -o 'FER_API[^;(]*(' | grep -o 'fer_[a-z0-9_]*[ ]*($' | tr -d ' (' | sort -u >"$declared"
+missing=$(comm -23 "$declared" "$actual")
+if [ -n "$missing" ]; then
+  echo "error: declared with FER_API in include/ but not exported: $missing" >&2
+  status=1
+fi
 [ $status -eq 0 ] && echo "$(wc -l <"$actual") exported symbols match $expected"
 exit $status

@@ -3,8 +3,8 @@
 # a copy of its committed seed corpus. Any crash, leak or timeout fails.
 # Usage: run_fuzzer.sh HARNESS SEED_DIR
 set -eu
-harness=$1
-seeds=$2
+harness=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+seeds=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/corpus"

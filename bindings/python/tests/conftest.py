@@ -1,0 +1,12 @@
+import os
+
+import pytest
+
+
+@pytest.fixture
+def shared_data():
+    """../shared/data, or skip with a visible reason."""
+    path = os.environ.get("FER_SHARED_DATA", "")
+    if not path or not os.path.isfile(os.path.join(path, "README.md")):
+        pytest.skip("../shared/data is absent")
+    return path
