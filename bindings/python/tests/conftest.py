@@ -3,6 +3,11 @@ import os
 import pytest
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "slow: takes more than ~20 s on a 2-core machine (meson suite slow)")
+
+
 @pytest.fixture
 def shared_data():
     """../shared/data, or skip with a visible reason."""
