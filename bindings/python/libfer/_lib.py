@@ -145,6 +145,15 @@ def fn(name):
     return f
 
 
+def raw_function(name, restype, *argtypes):
+    """A second, separately declared function object for ``name``, for hot
+    paths that pass plain addresses (ints) instead of typed pointers."""
+    f = load_library()[name]  # indexing makes a new object; attributes are cached
+    f.restype = restype
+    f.argtypes = list(argtypes)
+    return f
+
+
 def last_error():
     msg = fn("fer_last_error")()
     return msg.decode("utf-8", "replace") if msg else ""

@@ -602,12 +602,20 @@ class Predictor(Handle):
         model._predictors.add(self)
         self._run = _lib.fn("fer_predictor_run")
         self._run_image = _lib.fn("fer_predictor_run_image")
-        self._k = model.output_size
+        # The hot path passes addresses as ints to a separately declared
+        # function object: no pointer objects built per call.
+        self._run_address = _lib.raw_function("fer_predictor_run", c_status, c_ptr,
+                                              c_ptr, c_int, c_ptr)
+        self._np = _buffers.np
 
     def _bind(self):
         out = c_ptr()
         _lib.call("fer_predictor_create", self.model._h, ctypes.byref(out))
         Handle.__init__(self, out.value)
+        c, h, w = self.model.input_shape
+        self._per_sample = c * h * w
+        self._k = self.model.output_size
+        self._out_n = 0
 
     def _release(self):
         """Free the C predictor but stay usable (rebuilt on demand)."""
@@ -619,7 +627,6 @@ class Predictor(Handle):
             raise errors.MisuseError("this Predictor was closed", errors.MISUSE)
         if self._ptr is None:
             self._bind()
-            self._k = self.model.output_size
         return self._ptr
 
     @property
@@ -635,12 +642,27 @@ class Predictor(Handle):
         if self._out_n != n:
             self._outptr, self._outbuf = _buffers.floats_out(n * self._k)
             self._out_n = n
+            if self._np is not None:
+                self._out_address = self._outbuf.ctypes.data
+                self._out_shaped = self._outbuf.reshape(n, self._k)
         return self._outptr, self._outbuf
 
     def predict_proba(self, x):
         """As ``Model.predict_proba`` for an Image or a float batch. The
         returned array is reused by the next call with the same batch size:
         copy it to keep it."""
+        np = self._np
+        if (self._ptr is not None and np is not None and type(x) is np.ndarray
+                and x.dtype == np.float32 and x.flags.c_contiguous):
+            # Fast path: a contiguous float32 array, passed in place.
+            n, rest = divmod(x.size, self._per_sample)
+            if n > 0 and rest == 0:
+                if n != self._out_n:
+                    self._out(n)
+                status = self._run_address(self._ptr, x.ctypes.data, n, self._out_address)
+                if status:
+                    _lib.check(status)
+                return self._out_shaped
         from .image import Image
         h = self._h
         if isinstance(x, Image):
