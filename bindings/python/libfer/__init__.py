@@ -17,8 +17,9 @@ from .optim import Optimizer, Schedule
 from .dataset import (Augment, Dataset, Metrics, epoch_order, fer2013_class_names,
                       save_svg, training_curves_svg)
 from .training import StopTraining, evaluate, fit
+from .detect import Cascade, Detector
 
-__all__ = ["Image", "Model", "Predictor", "Optimizer", "Schedule", "Dataset",
+__all__ = ["Cascade", "Detector", "Image", "Model", "Predictor", "Optimizer", "Schedule", "Dataset",
            "Augment", "Metrics", "StopTraining", "fit", "evaluate", "epoch_order",
            "fer2013_class_names", "training_curves_svg", "save_svg",
            "LibferError", "errors", "load_library", "version", "version_number",
