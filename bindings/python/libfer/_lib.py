@@ -75,6 +75,11 @@ def load_library(path=None):
                 lib.fer_version  # a libfer, not some other libfer.so
             except (OSError, AttributeError) as exc:
                 tried.append("%s: %s (%s)" % (how, candidate, exc))
+                if how in ("explicit path", "$" + _ENV_VAR):
+                    # A library the caller named must not be silently
+                    # replaced by another one found further down the list.
+                    raise errors.LibraryNotFoundError(
+                        "cannot load the libfer named by the %s: %s" % (how, tried[-1]))
                 continue
             _declare(lib)
             _lib = lib

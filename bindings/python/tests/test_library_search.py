@@ -37,20 +37,36 @@ def test_env_var_and_explicit_path():
     assert libfer.version_number() >= 100 and libfer.has_openmp() in (True, False)
 
 
-def test_not_found_error_names_every_place(tmp_path):
+def copy_package(tmp_path):
+    """The package alone in a folder far from any build."""
     copy = tmp_path / "pkg"
     shutil.copytree(os.path.join(PACKAGE_ROOT, "libfer"), str(copy / "libfer"),
                     ignore=shutil.ignore_patterns("__pycache__"))
-    result = run_python(
-        "import libfer\ntry:\n    libfer.version()\nexcept libfer.errors.LibraryNotFoundError as e:\n"
-        "    print('NOTFOUND'); print(e)\n",
-        {"PYTHONPATH": str(copy), "LIBFER_LIBRARY": str(tmp_path / "nowhere" / "libfer.so")},
-        str(tmp_path))
+    return str(copy)
+
+
+CATCH = ("import libfer\ntry:\n    libfer.version()\n"
+         "except libfer.errors.LibraryNotFoundError as e:\n    print('NOTFOUND'); print(e)\n")
+
+
+def test_not_found_error_names_every_place(tmp_path):
+    result = run_python(CATCH, {"PYTHONPATH": copy_package(tmp_path)}, str(tmp_path))
     if "NOTFOUND" not in result.stdout:
         pytest.skip("a libfer is installed system-wide: %s" % result.stdout.strip())
-    assert "$LIBFER_LIBRARY" in result.stdout and "nowhere" in result.stdout
     assert "system loader" in result.stdout
     assert "LIBFER_LIBRARY" in result.stdout.splitlines()[-1]
+
+
+def test_named_library_that_fails_is_an_error(tmp_path):
+    """A bad LIBFER_LIBRARY is reported, not replaced by another library."""
+    missing = str(tmp_path / "nowhere" / "libfer.so")
+    result = run_python(CATCH, {"PYTHONPATH": PACKAGE_ROOT, "LIBFER_LIBRARY": missing},
+                        str(tmp_path))
+    assert "NOTFOUND" in result.stdout and missing in result.stdout
+    assert "$LIBFER_LIBRARY" in result.stdout
+    with pytest.raises(errors.LibraryNotFoundError):
+        libfer.load_library(missing)
+    assert libfer.version()  # the library already loaded stays in use
 
 
 def test_imports_from_checkout_build_dir(tmp_path):
