@@ -18,8 +18,9 @@ from .dataset import (Augment, Dataset, Metrics, epoch_order, fer2013_class_name
                       save_svg, training_curves_svg)
 from .training import StopTraining, evaluate, fit
 from .detect import Cascade, Detector
+from .video import Tracker, Y4MReader, Y4MWriter
 
-__all__ = ["Cascade", "Detector", "Image", "Model", "Predictor", "Optimizer", "Schedule", "Dataset",
+__all__ = ["Cascade", "Detector", "Tracker", "Y4MReader", "Y4MWriter", "Image", "Model", "Predictor", "Optimizer", "Schedule", "Dataset",
            "Augment", "Metrics", "StopTraining", "fit", "evaluate", "epoch_order",
            "fer2013_class_names", "training_curves_svg", "save_svg",
            "LibferError", "errors", "load_library", "version", "version_number",
