@@ -20,10 +20,12 @@ from .training import StopTraining, evaluate, fit
 from .detect import Cascade, Detector
 from .video import Tracker, Y4MReader, Y4MWriter
 
-__all__ = ["Cascade", "Detector", "Tracker", "Y4MReader", "Y4MWriter", "Image", "Model", "Predictor", "Optimizer", "Schedule", "Dataset",
-           "Augment", "Metrics", "StopTraining", "fit", "evaluate", "epoch_order",
+__all__ = ["Cascade", "Detector", "Tracker", "Y4MReader", "Y4MWriter", "Image",
+           "Model", "Predictor", "Optimizer", "Schedule", "Dataset", "Augment",
+           "Metrics", "StopTraining", "fit", "evaluate", "epoch_order",
            "fer2013_class_names", "training_curves_svg", "save_svg",
-           "LibferError", "errors", "load_library", "version", "version_number",
+           "LibferError", "errors", "load_library", "version", "status_string",
+           "last_error", "clear_error", "version_number",
            "has_openmp", "set_num_threads", "get_num_threads"]
 
 
@@ -31,6 +33,24 @@ def version():
     """The C library's version string."""
     from . import _lib
     return _lib.fn("fer_version")().decode()
+
+
+def status_string(status):
+    """The C name of a status code ("FER_ERR_FORMAT")."""
+    from . import _lib
+    return _lib.fn("fer_status_string")(int(status)).decode()
+
+
+def last_error():
+    """This thread's last libfer error message ("" when none)."""
+    from . import _lib
+    return _lib.last_error()
+
+
+def clear_error():
+    """Forget this thread's last error message."""
+    from . import _lib
+    _lib.fn("fer_clear_error")()
 
 
 def version_number():

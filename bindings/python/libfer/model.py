@@ -333,7 +333,17 @@ class Model(Handle):
 
     @property
     def input_shape(self):
-        return self._shape(-1)
+        """(channels, height, width)."""
+        c, h, w = c_int(), c_int(), c_int()
+        _lib.call("fer_model_input_shape", self._h, ctypes.byref(c), ctypes.byref(h),
+                  ctypes.byref(w))
+        return c.value, h.value, w.value
+
+    @staticmethod
+    def limits():
+        """{"max_layers", "max_params"} the builder and loaders enforce."""
+        return {"max_layers": _lib.fn("fer_model_max_layers")(),
+                "max_params": _lib.fn("fer_model_max_params")()}
 
     @property
     def output_size(self):
