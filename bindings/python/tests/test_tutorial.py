@@ -42,8 +42,9 @@ def test_tutorial_end_to_end(shared_data, tmp_path):
             "--model-out", str(tmp_path / "m.ferm"), "--out", str(tmp_path / "out.png")]
     if has_detector and os.path.isfile(CASCADE):
         args += ["--cascade", CASCADE]
-    result = subprocess.run(args, capture_output=True, text=True, timeout=900,
-                            cwd=str(tmp_path))
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(HERE))
+    result = subprocess.run(args, capture_output=True, text=True, timeout=1500,
+                            cwd=str(tmp_path), env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert sum(1 for l in lines if l.startswith("epoch")) == 2
