@@ -13,15 +13,15 @@ import argparse
 import libfer
 
 SMALL_NET = """input 1x48x48
+conv 8 3x3 same
+bn
+relu
+max 2x2/2
 conv 16 3x3 same
 bn
 relu
 max 2x2/2
 conv 32 3x3 same
-bn
-relu
-max 2x2/2
-conv 64 3x3 same
 relu
 gap
 flatten

@@ -38,7 +38,7 @@ def test_tutorial_end_to_end(shared_data, tmp_path):
     csv = fer2013_csv(make_csv, tmp_path)
     photo = os.path.join(shared_data, "faces", "images", "pic00036.jpg")
     has_detector = getattr(_lib.load_library(), "fer_cascade_load", None) is not None
-    args = [sys.executable, TUTORIAL, csv, photo, "--epochs", "2", "--limit", "3000",
+    args = [sys.executable, TUTORIAL, csv, photo, "--epochs", "2", "--limit", "2000",
             "--model-out", str(tmp_path / "m.ferm"), "--out", str(tmp_path / "out.png")]
     if has_detector and os.path.isfile(CASCADE):
         args += ["--cascade", CASCADE]
