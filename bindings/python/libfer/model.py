@@ -617,6 +617,9 @@ class Predictor(Handle):
         self._run_address = _lib.raw_function("fer_predictor_run", c_status, c_ptr,
                                               c_ptr, c_int, c_ptr)
         self._np = _buffers.np
+        self._float32 = self._np.dtype("float32") if self._np is not None else None
+        self._last_input = None  # the array of the previous call, and its address
+        self._last_address = None
 
     def _bind(self):
         out = c_ptr()
@@ -630,6 +633,7 @@ class Predictor(Handle):
     def _release(self):
         """Free the C predictor but stay usable (rebuilt on demand)."""
         Handle.close(self)
+        self._last_input = None
 
     @property
     def _h(self):
@@ -652,6 +656,7 @@ class Predictor(Handle):
         if self._out_n != n:
             self._outptr, self._outbuf = _buffers.floats_out(n * self._k)
             self._out_n = n
+            self._last_input = None  # its batch size no longer matches
             if self._np is not None:
                 self._out_address = self._outbuf.ctypes.data
                 self._out_shaped = self._outbuf.reshape(n, self._k)
@@ -661,17 +666,28 @@ class Predictor(Handle):
         """As ``Model.predict_proba`` for an Image or a float batch. The
         returned array is reused by the next call with the same batch size:
         copy it to keep it."""
+        if x is self._last_input and self._ptr is not None and x.dtype is self._float32:
+            # The same array as last time (a reused input buffer, refilled per
+            # frame): its address and size cannot have changed while we hold it.
+            status = self._run_address(self._ptr, self._last_address, self._out_n,
+                                       self._out_address)
+            if status:
+                _lib.check(status)
+            return self._out_shaped
         np = self._np
         if (self._ptr is not None and np is not None and type(x) is np.ndarray
-                and x.dtype == np.float32 and x.flags.c_contiguous):
+                and (x.dtype is self._float32 or x.dtype == self._float32)
+                and x.flags.c_contiguous):
             # Fast path: a contiguous float32 array, passed in place.
             n, rest = divmod(x.size, self._per_sample)
             if n > 0 and rest == 0:
                 if n != self._out_n:
                     self._out(n)
-                status = self._run_address(self._ptr, x.ctypes.data, n, self._out_address)
+                address = x.ctypes.data
+                status = self._run_address(self._ptr, address, n, self._out_address)
                 if status:
                     _lib.check(status)
+                self._last_input, self._last_address = x, address
                 return self._out_shaped
         from .image import Image
         h = self._h

@@ -228,3 +228,32 @@ def test_handle_lifetimes():
     with libfer.Model.from_text(SMALL) as m3:
         assert repr(m3).startswith("<libfer.Model")
     assert m3.closed and repr(m3) == "<libfer.Model closed>"
+
+
+def test_predictor_reused_input_buffer():
+    """The predictor's fast path for an input array reused across calls
+    (refilled in place) sees the new contents, and any other call in
+    between (another batch size, an Image) does not confuse it."""
+    m, weights = small_model()
+    rng = np.random.default_rng(4)
+    frames = rng.random((3, 1, 1, 6, 6), dtype=np.float32)
+    buffer = np.empty((1, 1, 6, 6), dtype=np.float32)
+    pair = rng.random((2, 1, 6, 6), dtype=np.float32)
+    p = m.predictor()
+    for frame in frames:
+        buffer[...] = frame
+        expect = numpy_forward(frame.astype(np.float64), *weights)
+        np.testing.assert_allclose(p.predict_proba(buffer), expect, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(p.predict_proba(pair),
+                                   numpy_forward(pair.astype(np.float64), *weights),
+                                   rtol=1e-4, atol=1e-6)
+        p.predict_proba(libfer.Image.new(6, 6, 1))
+    buffer[...] = frames[0]
+    first = p.predict_proba(buffer).copy()
+    assert p.predict_proba(buffer) is not None
+    np.testing.assert_allclose(p.predict_proba(buffer), first)
+    buffer.dtype = np.int32  # the same memory seen as other numbers: not float32 any more
+    buffer[...] = 1
+    np.testing.assert_allclose(p.predict_proba(buffer),
+                               m.predict_proba(np.ones((1, 1, 6, 6), dtype=np.float32)),
+                               rtol=1e-6)
