@@ -29,6 +29,8 @@ int cmd_video(int argc, char **argv);
 int cmd_train_cascade(int argc, char **argv);
 
 /* The commands that exist in this build; grows as they land. */
-#define CLI_COMMANDS_EXTRA
+#define CLI_COMMANDS_EXTRA \
+  {"detect", "find faces with a Viola-Jones cascade", cmd_detect}, \
+  {"summary", "print a model's layers, shapes and parameter counts", cmd_summary},
 
 #endif
