@@ -15,7 +15,7 @@ CASCADE = "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml"
 @pytest.fixture
 def cascade_path():
     if getattr(_lib.load_library(), "fer_cascade_load", None) is None:
-        pytest.skip("this libfer build has no detector (fer/detect.h not merged yet)")
+        pytest.skip("this libfer build has no detector (fer_cascade_load is missing)")
     if not os.path.isfile(CASCADE):
         pytest.skip("%s is absent (Debian package opencv-data)" % CASCADE)
     return CASCADE
