@@ -109,10 +109,8 @@ def test_tracker_identity_and_smoothing():
         tracker.num_tracks
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "lib/analyze/tracker.c start_track() smooths a new track's box from "
-    "uninitialised memory (0 * NaN is NaN), so boxes come out wrong when the "
-    "heap is dirty; reported to the lead"))
+# Regression: start_track() once smoothed a new track's box from
+# uninitialised memory (0 * NaN is NaN), so boxes came out wrong on a dirty heap.
 def test_tracker_reports_input_boxes_without_box_smoothing():
     garbage = [bytearray(b"\xff" * 4096) for _ in range(64)]  # dirty the heap a little
     del garbage
