@@ -31,26 +31,26 @@ summary="$summary gcc:ok"
 
 if command -v clang >/dev/null 2>&1; then
   step "clang -Werror: build"
-  CC=clang CXX=clang++ meson setup build-ci-clang --wipe -Dwerror=true >/dev/null 2>&1 ||
-    CC=clang CXX=clang++ meson setup build-ci-clang -Dwerror=true
+  CC=clang CXX=clang++ meson setup build-ci-clang --wipe -Dwerror=true -Dfuzzers=disabled >/dev/null 2>&1 ||
+    CC=clang CXX=clang++ meson setup build-ci-clang -Dwerror=true -Dfuzzers=disabled
   ninja -C build-ci-clang
   summary="$summary clang:ok"
 
   step "ASan + UBSan: build and tests"
   CC=clang CXX=clang++ meson setup build-ci-asan --wipe -Db_sanitize=address,undefined \
-    -Db_lundef=false -Dbuildtype=debugoptimized -Dc_args=-fno-sanitize-recover=undefined \
+    -Db_lundef=false -Dfuzzers=disabled -Dbuildtype=debugoptimized -Dc_args=-fno-sanitize-recover=undefined \
     >/dev/null 2>&1 ||
     CC=clang CXX=clang++ meson setup build-ci-asan -Db_sanitize=address,undefined \
-      -Db_lundef=false -Dbuildtype=debugoptimized -Dc_args=-fno-sanitize-recover=undefined
+      -Db_lundef=false -Dfuzzers=disabled -Dbuildtype=debugoptimized -Dc_args=-fno-sanitize-recover=undefined
   ninja -C build-ci-asan
   run_suite build-ci-asan --no-suite consumers --no-suite abi --no-suite slow --timeout-multiplier 4
   summary="$summary asan+ubsan:ok"
 
   step "TSan: concurrency tests"
   CC=clang CXX=clang++ meson setup build-ci-tsan --wipe -Db_sanitize=thread -Db_lundef=false \
-    -Dopenmp=disabled -Ddefault_library=static >/dev/null 2>&1 ||
+    -Dopenmp=disabled -Dfuzzers=disabled -Ddefault_library=static >/dev/null 2>&1 ||
     CC=clang CXX=clang++ meson setup build-ci-tsan -Db_sanitize=thread -Db_lundef=false \
-      -Dopenmp=disabled -Ddefault_library=static
+      -Dopenmp=disabled -Dfuzzers=disabled -Ddefault_library=static
   ninja -C build-ci-tsan
   run_suite build-ci-tsan --suite threads --timeout-multiplier 4
   summary="$summary tsan:ok"
