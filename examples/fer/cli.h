@@ -29,6 +29,8 @@ int cmd_video(int argc, char **argv);
 int cmd_train_cascade(int argc, char **argv);
 
 /* The commands that exist in this build; grows as they land. */
-#define CLI_COMMANDS_EXTRA
+#define CLI_COMMANDS_EXTRA \
+  {"train", "train a network on FER2013 (CSV or folders)", cmd_train}, \
+  {"eval", "evaluate a model on a data set", cmd_eval},
 
 #endif
