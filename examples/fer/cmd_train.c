@@ -330,7 +330,7 @@ int cmd_train(int argc, char **argv) {
     }
     if (!o.quiet)
       fprintf(stderr, "fer train: best epoch %d (%s %.4f) saved to %s\n",
-              best_epoch, "monitor", best_acc, o.out);
+              best_epoch, "val_acc", best_acc, o.out);
   } else {
     st = fer_model_save(model, o.out, o.float16 ? FER_SAVE_FLOAT16 : FER_SAVE_DEFAULT);
   }

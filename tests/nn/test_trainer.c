@@ -318,6 +318,62 @@ static void test_determinism(void) {
   fer_dataset_free(ds);
 }
 
+/* Every allocation of a fit (with a validation split, checkpoint, history,
+ * state and early-stopping best weights) and of a resume from its state
+ * file fails in turn: each attempt returns FER_ERR_OUT_OF_MEMORY (or a
+ * status from a layer that reports it) and leaks nothing (ASan build). */
+static void test_allocation_failures(void) {
+  const size_t counts[3] = {6, 6, 6};
+  fer_dataset *ds = toy_dataset(counts, 3, 12);
+  char base[] = "/tmp/fer_test_alloc_XXXXXX", state[64], history[64], ckpt[64];
+  int fd = mkstemp(base);
+  close(fd);
+  snprintf(state, sizeof state, "%s.state", base);
+  snprintf(history, sizeof history, "%s.csv", base);
+  snprintf(ckpt, sizeof ckpt, "%s.ferm", base);
+  for (int pass = 0; pass < 2; pass++) {
+    /* pass 0: fresh runs (the state is removed); pass 1: resumes of a
+     * 2-epoch state to 3 epochs. */
+    int succeeded = 0;
+    for (long n = 1; n < 5000 && !succeeded; n++) {
+      remove(state);
+      if (pass == 1) {
+        fer_model *m = toy_model();
+        fer_trainer *tr = toy_trainer(2, 1);
+        fer_trainer_set_path(tr, FER_TRAIN_PATH_STATE, state);
+        fer_trainer_set(tr, FER_TRAIN_EARLY_STOP_PATIENCE, 5);
+        fer_trainer_set(tr, FER_TRAIN_RESTORE_BEST, 1);
+        fer_trainer_set(tr, FER_TRAIN_VALIDATION_FRACTION, 0.3);
+        CHECK_OK(fer_trainer_fit(tr, m, ds, NULL));
+        fer_trainer_free(tr);
+        fer_model_free(m);
+      }
+      fer_model *m = toy_model();
+      fer_trainer *tr = toy_trainer(pass ? 3 : 2, 1);
+      fer_trainer_set_path(tr, FER_TRAIN_PATH_STATE, state);
+      fer_trainer_set_path(tr, FER_TRAIN_PATH_HISTORY, history);
+      fer_trainer_set_path(tr, FER_TRAIN_PATH_CHECKPOINT, ckpt);
+      fer_trainer_set(tr, FER_TRAIN_EARLY_STOP_PATIENCE, 5);
+      fer_trainer_set(tr, FER_TRAIN_RESTORE_BEST, 1);
+      fer_trainer_set(tr, FER_TRAIN_VALIDATION_FRACTION, 0.3);
+      fer__alloc_fail_after(n);
+      fer_status st = fer_trainer_fit(tr, m, ds, NULL);
+      fer__alloc_fail_after(0);
+      if (st == FER_OK) succeeded = 1;
+      else CHECK_MSG(st == FER_ERR_OUT_OF_MEMORY, "allocation %ld: %s (%s)", n,
+                     fer_status_string(st), fer_last_error());
+      fer_trainer_free(tr);
+      fer_model_free(m);
+    }
+    CHECK(succeeded);
+  }
+  remove(base);
+  remove(state);
+  remove(history);
+  remove(ckpt);
+  fer_dataset_free(ds);
+}
+
 int main(void) {
   RUN(test_keys);
   RUN(test_plateau_script);
@@ -327,5 +383,6 @@ int main(void) {
   RUN(test_history_and_checkpoint);
   RUN(test_early_stop_restore);
   RUN(test_determinism);
+  RUN(test_allocation_failures);
   return harness_finish();
 }
