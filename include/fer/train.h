@@ -39,7 +39,8 @@ typedef enum fer_train_metric {
   FER_METRIC_VAL_LOSS = 2,      /* validation cross-entropy (NaN: none) */
   FER_METRIC_VAL_ACCURACY = 3,  /* validation accuracy (NaN: none) */
   FER_METRIC_LEARNING_RATE = 4, /* learning rate used during the epoch */
-  FER_METRIC_SECONDS = 5,       /* wall seconds of the epoch so far */
+  FER_METRIC_SECONDS = 5,       /* wall seconds of the epoch so far (at the
+                                   epoch event: with validation) */
   FER_METRIC_IMAGES = 6         /* training images seen in the epoch so far */
 } fer_train_metric;
 #define FER_TRAIN_METRIC_COUNT 7

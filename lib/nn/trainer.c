@@ -554,18 +554,17 @@ static fer_status fit(fer_trainer *tr, fer_model *m, fit_run *r) {
   int epochs = (int)tr->value[FER_TRAIN_EPOCHS];
   int has_val = r->val != NULL;
   for (int epoch = tr->epochs_done; epoch < epochs && !tr->stopped; epoch++) {
-    double row[FER_TRAIN_METRIC_COUNT] = {0};
+    double row[FER_TRAIN_METRIC_COUNT] = {0}, t0 = fer__now_seconds();
     if ((st = train_epoch(tr, m, r, epoch, row))) return st;
     row[FER_METRIC_VAL_LOSS] = row[FER_METRIC_VAL_ACCURACY] = NAN;
     if (has_val &&
         (st = validate(r, m, (int)tr->value[FER_TRAIN_EVAL_BATCH_SIZE],
                        &row[FER_METRIC_VAL_LOSS], &row[FER_METRIC_VAL_ACCURACY])))
       return st;
+    row[FER_METRIC_SECONDS] = fer__now_seconds() - t0; /* validation included */
     if ((st = fer__trainer_history_append(tr, row))) return st;
     tr->epochs_done = epoch + 1;
     if ((st = end_of_epoch(tr, m, row, has_val, epoch + 1))) return st;
-    row[FER_METRIC_SECONDS] = tr->history[(size_t)epoch * FER_TRAIN_METRIC_COUNT +
-                                          FER_METRIC_SECONDS];
     const char *history = tr->path[FER_TRAIN_PATH_HISTORY];
     if (history && (st = write_history(tr, history))) return st;
     if (state && (st = fer__train_state_save(tr, m, fer_dataset_count(r->train), state))) return st;
