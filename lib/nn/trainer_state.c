@@ -344,6 +344,9 @@ fer_status fer__train_state_load(fer_trainer *tr, fer_model *m,
   if (!st && ps->rows &&
       !(history = fer__malloc((size_t)ps->rows * FER_TRAIN_METRIC_COUNT * sizeof *history)))
     st = fer__fail(FER_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
+  uint8_t *best = NULL;
+  if (!st && ps->best.data && !(best = fer__malloc(ps->best.size)))
+    st = fer__fail(FER_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
   /* The model must have the state's architecture: copy checks it. */
   if (!st) st = fer__model_copy_tensors(m, ls.model, path);
   if (!st) {
@@ -370,11 +373,14 @@ fer_status fer__train_state_load(fer_trainer *tr, fer_model *m,
     fer__free(tr->best_weights);
     tr->best_weights = NULL;
     tr->best_weights_size = 0;
-    if (ps->best.data && (tr->best_weights = fer__malloc(ps->best.size))) {
-      memcpy(tr->best_weights, ps->best.data, ps->best.size);
+    if (best) {
+      memcpy(best, ps->best.data, ps->best.size);
+      tr->best_weights = best;
       tr->best_weights_size = ps->best.size;
+      best = NULL;
     }
   }
+  fer__free(best);
   fer__free(history);
   loaded_release(&ls);
   fer__free(data);
