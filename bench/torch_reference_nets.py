@@ -196,10 +196,17 @@ def measure(name, threads, quick, torch, nn):
 
     for _ in range(10):
         one()
+    # At least 200 calls and budget/2 seconds; on a slow (or busy) machine
+    # stop after 5 x budget seconds with whatever count that gave (>= 10).
     times = []
+    want = 20 if quick else 200
     start = time.perf_counter()
-    while len(times) < (20 if quick else 200) or \
-            time.perf_counter() - start < budget / 2:
+    while True:
+        elapsed = time.perf_counter() - start
+        if len(times) >= want and elapsed >= budget / 2:
+            break
+        if len(times) >= 10 and elapsed >= 5 * budget:
+            break
         t0 = time.perf_counter()
         one()
         times.append(time.perf_counter() - t0)
@@ -209,7 +216,7 @@ def measure(name, threads, quick, torch, nn):
         "net": name, "threads": threads,
         "train_ips": round(train_ips, 2), "infer_ips": round(infer_ips, 2),
         "latency_ms": round(latency_ms, 4),
-        "gflops_fwd": round(flops * 1e-9, 6),
+        "gflops_fwd": round(flops * 1e-9, 6), "latency_calls": len(times),
         "params": trainable, "params_with_bn_stats": total,
     }
 

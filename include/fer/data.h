@@ -56,15 +56,18 @@ FER_API const char *fer_fer2013_class_name(int index);
  * order, `Usage` optional when `usage` is FER_USAGE_ALL; each `pixels` field
  * 2304 space-separated values 0..255, row-major 48x48), keeping the rows
  * selected by `usage`. A file starting with the gzip magic (1f 8b) is
- * decompressed on the fly. Labels are the CSV's integers; class names are
- * fer_fer2013_class_name()'s. Stores the new data set in *out (NULL on
- * failure); free it with fer_dataset_free().
+ * decompressed on the fly, whatever its name. Labels are the CSV's integers;
+ * class names are fer_fer2013_class_name()'s. Rows that `usage` leaves out
+ * are checked for their field count, emotion and Usage only (their pixels
+ * are not parsed, which keeps loading one split fast). Stores the new data
+ * set in *out (NULL on failure); free it with fer_dataset_free().
  * Statuses: FER_ERR_IO (cannot open or read; message names the path),
  * FER_ERR_FORMAT (a malformed header or row: message "path:LINE: what is
  * wrong"; with FER_DATASET_SKIP_BAD bad rows are skipped and counted
  * instead), FER_ERR_NOT_FOUND (a needed column is missing),
- * FER_ERR_TOO_LARGE (a line over 1 MiB), FER_ERR_OUT_OF_MEMORY,
- * FER_ERR_INVALID_ARGUMENT. Thread-safe. */
+ * FER_ERR_TOO_LARGE (a line over 1 MiB), FER_ERR_TRUNCATED or
+ * FER_ERR_CHECKSUM (a damaged .gz file; never skipped),
+ * FER_ERR_OUT_OF_MEMORY, FER_ERR_INVALID_ARGUMENT. Thread-safe. */
 FER_API fer_status fer_dataset_load_fer2013_csv(const char *path,
                                                 fer_usage usage,
                                                 unsigned flags,

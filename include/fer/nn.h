@@ -82,7 +82,7 @@ typedef enum fer_tensor {
 /* Limits the builder and the loaders enforce (FER_ERR_TOO_LARGE). */
 #define FER_MODEL_MAX_LAYERS 1024
 #define FER_MODEL_MAX_DIM 65536           /* channels, height, width, units */
-#define FER_MODEL_MAX_PARAMS (1L << 28)   /* floats in all tensors together */
+#define FER_MODEL_MAX_PARAMS (1L << 26)   /* floats in all tensors (256 MB) */
 #define FER_MODEL_MAX_ACTIVATION (1L << 28) /* floats in one layer output */
 FER_API int fer_model_max_layers(void);
 FER_API long fer_model_max_params(void);

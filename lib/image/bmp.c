@@ -262,10 +262,11 @@ static fer_status decode_rle(const uint8_t *p, size_t n, const bmp_info *info,
   int four = info->bpp == 4;
   long x = 0, y = 0;
   size_t i = 0;
-  for (long yy = 0; yy < info->height; yy++) {
-    uint8_t *row = output_row(img, info, yy);
-    for (long xx = 0; xx < info->width; xx++) put_index(img, info, row, xx, 0);
-  }
+  /* One row of index 0, copied to the others: RLE files may leave pixels
+   * unset, and a tiny file may stand for a large image. */
+  for (long xx = 0; xx < info->width; xx++) put_index(img, info, img->pixels, xx, 0);
+  for (long yy = 1; yy < info->height; yy++)
+    memcpy(img->pixels + (size_t)yy * img->stride, img->pixels, img->stride);
   for (;;) {
     if (n - i < 2)
       return fer__fail(FER_ERR_TRUNCATED, "BMP: RLE data ends at byte %zu "
@@ -382,19 +383,22 @@ fer_status fer__bmp_encode(const fer_image *img, fer__buf *out) {
     uint8_t entry[4] = {(uint8_t)i, (uint8_t)i, (uint8_t)i, 0};
     fer__buf_append(out, entry, 4);
   }
-  uint8_t pad[4] = {0, 0, 0, 0};
+  /* Rows bottom-up, written straight into the reserved space. */
   size_t used = (size_t)img->width * (size_t)img->channels;
-  for (int y = img->height - 1; y >= 0; y--) {
+  for (int y = img->height - 1; y >= 0 && !out->failed; y--) {
     const uint8_t *src = img->pixels + (size_t)y * img->stride;
+    uint8_t *dst = out->data + out->size;
     if (gray) {
-      fer__buf_append(out, src, used);
+      memcpy(dst, src, used);
     } else {
-      for (int x = 0; x < img->width; x++) {
-        uint8_t bgr[3] = {src[3 * x + 2], src[3 * x + 1], src[3 * x]};
-        fer__buf_append(out, bgr, 3);
+      for (int x = 0; x < img->width; x++, src += 3, dst += 3) {
+        dst[0] = src[2];
+        dst[1] = src[1];
+        dst[2] = src[0];
       }
     }
-    fer__buf_append(out, pad, row_bytes - used);
+    memset(out->data + out->size + used, 0, row_bytes - used);
+    out->size += row_bytes;
   }
   return fer__buf_status(out, "BMP encoder");
 }

@@ -9,6 +9,15 @@
  * precision, lossless and hierarchical frames, 2- and 4-component images
  * (CMYK, YCCK).
  *
+ * Output: a 1-channel image for gray files, R,G,B for colour ones, with
+ * libjpeg-turbo's default arithmetic (see jpeg_idct.c, jpeg_color.c), so
+ * pixels equal what Pillow and OpenCV decode. With FER_DECODE_GRAY a
+ * YCbCr file gives its luma (Y) plane directly: that is what libjpeg-turbo
+ * gives for gray output too, and it differs from BT.601 gray of the RGB
+ * pixels (fer__luma) only by rounding (+-1) except where R, G or B clip at
+ * 0 or 255 (saturated colours), where Y keeps the unclipped value. A file
+ * whose components are R, G, B converts through RGB with fer__luma.
+ *
  * Damaged files:
  *  - the file may end without EOI once every component has received its
  *    scan data (its only scan for sequential frames, at least its first DC
@@ -301,7 +310,7 @@ static size_t next_marker(const uint8_t *data, size_t size, size_t pos) {
 
 static fer_status finish(fer__jpeg_decoder *dec, unsigned flags, fer_image **out) {
   if (dec->progressive) {
-    for (int i = 0; i < dec->component_count; i++) {
+    for (int i = 0; i < (dec->luma_only ? 1 : dec->component_count); i++) {
       fer__jpeg_component *c = &dec->comp[i];
       for (int by = 0; by < c->blocks_h; by++)
         for (int bx = 0; bx < c->blocks_w; bx++)
@@ -311,7 +320,7 @@ static fer_status finish(fer__jpeg_decoder *dec, unsigned flags, fer_image **out
                                c->plane_stride);
     }
   }
-  int ycc = dec->component_count == 3 && components_are_ycc(dec);
+  int ycc = dec->ycc;
   int gray = dec->component_count == 1 || (flags & FER_DECODE_GRAY);
   /* Gray output of a colour image is its luma plane; for RGB components
    * there is none, so those convert through RGB. */
@@ -363,6 +372,7 @@ fer_status fer__jpeg_decode(const uint8_t *data, size_t size, unsigned flags,
   dec->data = data;
   dec->size = size;
   fer__jpeg_range_table_init(dec->range_table);
+  fer__jpeg_default_huffman(dec);
 
   fer_status st = FER_OK;
   size_t pos = 2;
@@ -415,6 +425,12 @@ fer_status fer__jpeg_decode(const uint8_t *data, size_t size, unsigned flags,
     } else if (marker == M_SOS) {
       fer__jpeg_scan scan;
       st = parse_sos(dec, payload, n, &scan);
+      if (st == FER_OK && dec->scan_count == 0) {
+        /* What the components hold is settled by the markers before the
+         * first scan; gray output of YCbCr then needs no chroma pixels. */
+        dec->ycc = dec->component_count == 3 && components_are_ycc(dec);
+        dec->luma_only = dec->ycc && (flags & FER_DECODE_GRAY);
+      }
       if (st == FER_OK) {
         dec->scan_count++;
         st = fer__jpeg_decode_scan(dec, &scan, &pos);

@@ -46,6 +46,10 @@ typedef struct fer__jpeg_huff {
 int fer__jpeg_huff_build(fer__jpeg_huff *table, const uint8_t counts[16],
                          const uint8_t *symbols, int is_dc);
 
+/* Installs the Annex K tables in slots 0 and 1 (see jpeg_default_huffman.c). */
+struct fer__jpeg_decoder;
+void fer__jpeg_default_huffman(struct fer__jpeg_decoder *dec);
+
 typedef struct fer__jpeg_component {
   int id;           /* as the SOF names it; scans refer to it */
   int h, v;         /* sampling factors, 1..4 */
@@ -81,6 +85,8 @@ typedef struct fer__jpeg_decoder {
   int adobe_transform;
   int orientation;
   int scan_count;
+  int ycc;                  /* 3 components that are YCbCr (else R, G, B) */
+  int luma_only;            /* gray output of YCbCr: chroma needs no IDCT */
   int eob_run;              /* progressive AC: blocks left in the current EOB run */
   uint8_t range_table[1024]; /* see fer__jpeg_range_table_init */
 } fer__jpeg_decoder;

@@ -6,7 +6,12 @@
  * Rules for damaged data (documented in jpeg.c's header comment too):
  *  - a scan whose data ends (end of file, or a marker other than the
  *    expected RSTn) before its last MCU fails with FER_ERR_TRUNCATED;
- *  - a Huffman code that no table entry matches fails with FER_ERR_FORMAT;
+ *  - without restart markers, a Huffman code that no table entry matches
+ *    fails with FER_ERR_FORMAT;
+ *  - with restart markers, a damaged interval (an invalid code, or an RSTn
+ *    that comes early) does not fail: its remaining blocks become flat
+ *    gray (sequential) or keep what earlier scans gave (progressive), and
+ *    decoding resumes at the next RSTn, as libjpeg does;
  *  - at each restart boundary the reader skips stray bytes up to the next
  *    marker and accepts any RSTn there, so a damaged interval does not
  *    shift the rest of the image;
@@ -52,8 +57,23 @@ static void reader_start(bit_reader *br, const uint8_t *data, size_t size,
 }
 
 static void reader_fill(bit_reader *br) {
-  /* Fast path: eight plain bytes (no 0xFF) can be loaded without looking
-   * for stuffing. */
+  /* Fast path: when the next bytes hold no 0xFF (no stuffing, no marker),
+   * load as many as fit in one go. */
+  if (!br->at_marker && br->size - br->pos >= 8) {
+    const uint8_t *p = br->data + br->pos;
+    uint64_t word = 0;
+    for (int i = 0; i < 8; i++) word = word << 8 | p[i];
+    /* A byte is 0xFF exactly when its complement is 0: the classic
+     * "has a zero byte" test on ~word. */
+    uint64_t inverted = ~word;
+    if (!((inverted - 0x0101010101010101u) & ~inverted & 0x8080808080808080u)) {
+      int take = (63 - br->nbits) >> 3; /* whole bytes that fit: callers have < 32 bits */
+      br->acc |= (word >> (64 - 8 * take)) << (64 - br->nbits - 8 * take);
+      br->nbits += 8 * take;
+      br->pos += (size_t)take;
+      return;
+    }
+  }
   while (br->nbits <= 56) {
     unsigned byte = 0;
     if (!br->at_marker && br->pos < br->size) {
@@ -282,17 +302,28 @@ typedef struct scan_state {
   int16_t block[64]; /* sequential: decoded here, then IDCT'd into the plane */
 } scan_state;
 
-/* One block of component `ci` (an index into the scan) at block (bx, by). */
-static int decode_one_block(scan_state *s, int i, int bx, int by) {
+/* One block of component `i` (an index into the scan) at block (bx, by).
+ * With `blank` (a damaged restart interval) nothing is read: a sequential
+ * block becomes flat gray, a progressive one keeps its coefficients. */
+static int decode_one_block(scan_state *s, int i, int bx, int by, int blank) {
   fer__jpeg_decoder *dec = s->dec;
   const fer__jpeg_scan *scan = s->scan;
   fer__jpeg_component *c = &dec->comp[scan->comp_index[i]];
+  if (blank) {
+    if (!dec->progressive)
+      fer__jpeg_idct_dc(0, 0, dec->range_table,
+                        c->plane + (size_t)by * 8 * c->plane_stride + (size_t)bx * 8,
+                        c->plane_stride);
+    return 0;
+  }
   const fer__jpeg_huff *dc = &dec->dc_tables[scan->dc_table[i]];
   const fer__jpeg_huff *ac = &dec->ac_tables[scan->ac_table[i]];
   if (!dec->progressive) {
     int last = decode_block_sequential(&s->br, dc, ac, &s->pred[i], s->block);
     if (last < 0) return BAD_CODE;
     uint8_t *out = c->plane + (size_t)by * 8 * c->plane_stride + (size_t)bx * 8;
+    if (dec->luma_only && c != &dec->comp[0])
+      return 0; /* decoded to stay in step with the data, never shown */
     if (last == 0) /* flat blocks are common and need no transform */
       fer__jpeg_idct_dc(s->block[0], c->quant[0], dec->range_table, out, c->plane_stride);
     else
@@ -309,18 +340,25 @@ static int decode_one_block(scan_state *s, int i, int bx, int by) {
   return decode_ac_refine(&s->br, ac, scan, &dec->eob_run, block);
 }
 
-static int decode_mcu(scan_state *s, long mcu, int mcus_per_row) {
+static int decode_mcu(scan_state *s, long mcu, int mcus_per_row, int blank) {
   const fer__jpeg_scan *scan = s->scan;
   int mx = (int)(mcu % mcus_per_row), my = (int)(mcu / mcus_per_row);
   if (scan->count == 1) /* non-interleaved: an MCU is one block */
-    return decode_one_block(s, 0, mx, my);
+    return decode_one_block(s, 0, mx, my, blank);
   for (int i = 0; i < scan->count; i++) {
     const fer__jpeg_component *c = &s->dec->comp[scan->comp_index[i]];
     for (int v = 0; v < c->v; v++)
       for (int h = 0; h < c->h; h++)
-        if (decode_one_block(s, i, mx * c->h + h, my * c->v + v)) return BAD_CODE;
+        if (decode_one_block(s, i, mx * c->h + h, my * c->v + v, blank)) return BAD_CODE;
   }
   return 0;
+}
+
+/* Inside a restart interval the data stopped at a marker: when it is an
+ * RSTn, only this interval is damaged. */
+static int stopped_at_restart(const bit_reader *br) {
+  return br->at_marker && br->pos + 1 < br->size && br->data[br->pos + 1] >= 0xD0 &&
+         br->data[br->pos + 1] <= 0xD7;
 }
 
 /* At a restart boundary: find the RSTn marker (skipping stray bytes), step
@@ -359,6 +397,7 @@ fer_status fer__jpeg_decode_scan(fer__jpeg_decoder *dec,
   long total = (long)mcus_x * mcus_y;
   fer_status st = FER_OK;
   int left_in_interval = dec->restart_interval;
+  int damaged = 0; /* the current restart interval is beyond repair */
   for (long mcu = 0; mcu < total; mcu++) {
     if (dec->restart_interval && left_in_interval == 0) {
       int marker;
@@ -371,15 +410,25 @@ fer_status fer__jpeg_decode_scan(fer__jpeg_decoder *dec,
         break;
       }
       left_in_interval = dec->restart_interval;
+      damaged = 0;
     }
-    if (decode_mcu(s, mcu, mcus_x)) {
-      st = fer__fail(FER_ERR_FORMAT,
-                     "JPEG scan %d: corrupt data, invalid Huffman code in MCU "
-                     "%ld of %ld",
-                     dec->scan_count, mcu, total);
-      break;
-    }
-    if (reader_overrun(&s->br)) {
+    if (damaged) {
+      decode_mcu(s, mcu, mcus_x, 1);
+    } else if (decode_mcu(s, mcu, mcus_x, 0)) {
+      if (!dec->restart_interval) {
+        st = fer__fail(FER_ERR_FORMAT,
+                       "JPEG scan %d: corrupt data, invalid Huffman code in MCU "
+                       "%ld of %ld",
+                       dec->scan_count, mcu, total);
+        break;
+      }
+      damaged = 1;
+      decode_mcu(s, mcu, mcus_x, 1);
+    } else if (reader_overrun(&s->br) && dec->restart_interval &&
+               stopped_at_restart(&s->br)) {
+      damaged = 1; /* the interval's data ended early; this MCU is garbage */
+      decode_mcu(s, mcu, mcus_x, 1);
+    } else if (reader_overrun(&s->br)) {
       st = fer__fail(FER_ERR_TRUNCATED,
                      "JPEG scan %d: data ends after MCU %ld of %ld (%s)",
                      dec->scan_count, mcu, total,

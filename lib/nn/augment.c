@@ -243,30 +243,47 @@ static void apply_geometry(const fer_augment *aug, const geometry *g,
   int edge = aug->value[FER_AUG_FILL_MODE] == 1.0;
   double fill = aug->value[FER_AUG_FILL_VALUE];
   double cx = (width - 1) * 0.5, cy = (height - 1) * 0.5;
-  for (int y = 0; y < height; y++)
-    for (int x = 0; x < width; x++) {
-      int xg = g->flip ? width - 1 - x : x;
-      double ox = xg - cx - g->shift_x, oy = y - cy - g->shift_y;
-      double sx = cx + (g->cos_a * ox + g->sin_a * oy) * g->inv_zoom;
-      double sy = cy + (-g->sin_a * ox + g->cos_a * oy) * g->inv_zoom;
-      double fx0 = floor(sx), fy0 = floor(sy);
-      double fx = sx - fx0, fy = sy - fy0;
+  /* Along an output row the source position moves linearly with x, so it
+   * is stepped rather than recomputed; a flip walks the row backwards. */
+  double step = g->flip ? -1.0 : 1.0;
+  double step_x = g->cos_a * g->inv_zoom * step;
+  double step_y = -g->sin_a * g->inv_zoom * step;
+  for (int y = 0; y < height; y++) {
+    double ox = (g->flip ? width - 1 : 0) - cx - g->shift_x;
+    double oy = y - cy - g->shift_y;
+    double sx = cx + (g->cos_a * ox + g->sin_a * oy) * g->inv_zoom;
+    double sy = cy + (-g->sin_a * ox + g->cos_a * oy) * g->inv_zoom;
+    for (int x = 0; x < width; x++, sx += step_x, sy += step_y) {
+      size_t out = (size_t)y * width + x;
       /* Far outside: the fill (or the clamped edge) without overflow. */
-      if (fx0 < -2.0 * width || fx0 > 2.0 * width) fx0 = -2.0 * width;
-      if (fy0 < -2.0 * height || fy0 > 2.0 * height) fy0 = -2.0 * height;
+      double fx0 = sx < -2.0 * width || sx > 2.0 * width ? -2.0 * width
+                                                         : floor(sx);
+      double fy0 = sy < -2.0 * height || sy > 2.0 * height ? -2.0 * height
+                                                           : floor(sy);
+      double fx = sx - fx0, fy = sy - fy0;
       int x0 = (int)fx0, y0 = (int)fy0;
+      int inside = x0 >= 0 && y0 >= 0 && x0 + 1 < width && y0 + 1 < height;
       for (int c = 0; c < channels; c++) {
         const uint8_t *plane = src + c * plane_size;
-        double p00 = source_at(plane, height, width, x0, y0, edge, fill);
-        double p10 = source_at(plane, height, width, x0 + 1, y0, edge, fill);
-        double p01 = source_at(plane, height, width, x0, y0 + 1, edge, fill);
-        double p11 = source_at(plane, height, width, x0 + 1, y0 + 1, edge, fill);
-        double top = p00 * (1.0 - fx) + p10 * fx;
-        double bottom = p01 * (1.0 - fx) + p11 * fx;
-        dst[c * plane_size + (size_t)y * width + x] =
-            (float)(top * (1.0 - fy) + bottom * fy);
+        double p00, p10, p01, p11;
+        if (inside) { /* the common case: four neighbours in the image */
+          const uint8_t *p = plane + (size_t)y0 * width + x0;
+          p00 = p[0];
+          p10 = p[1];
+          p01 = p[width];
+          p11 = p[width + 1];
+        } else {
+          p00 = source_at(plane, height, width, x0, y0, edge, fill);
+          p10 = source_at(plane, height, width, x0 + 1, y0, edge, fill);
+          p01 = source_at(plane, height, width, x0, y0 + 1, edge, fill);
+          p11 = source_at(plane, height, width, x0 + 1, y0 + 1, edge, fill);
+        }
+        double top = p00 + (p10 - p00) * fx;
+        double bottom = p01 + (p11 - p01) * fx;
+        dst[c * plane_size + out] = (float)(top + (bottom - top) * fy);
       }
     }
+  }
 }
 
 static float clamp_level(double v) {

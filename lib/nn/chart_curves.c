@@ -183,6 +183,9 @@ static void draw_panel(fer__buf *b, double left, const float *train,
   }
   double lo = 0, hi = 1;
   if (!value_range(train, validation, epochs, &lo, &hi)) lo = 0, hi = 1;
+  /* A little headroom so the extreme points sit inside the frame. */
+  double pad = (hi - lo) * 0.04;
+  if (isfinite(pad)) lo -= pad, hi += pad;
   if (is_accuracy) { /* keep the axis inside [0, 1] */
     p.y = nice_axis(lo, hi, 6, 0);
     if (p.y.lo < 0) p.y.lo = 0;

@@ -50,9 +50,17 @@ fer_status fer_dataset_make_batch(const fer_dataset *ds, const fer_augment *aug,
                        "%s: indices[%zu] = %lu is outside 0..%zu", who, i,
                        (unsigned long)indices[i],
                        ds->count ? ds->count - 1 : 0);
-  for (size_t i = 0; i < n; i++) {
+  /* Samples are independent and their draws depend only on (seed, epoch,
+   * index), so threads change nothing in the result. */
+  long count = (long)n;
+  int threads = fer__num_threads();
+  (void)threads;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(threads) if (count >= 16)
+#endif
+  for (long i = 0; i < count; i++) {
     const uint8_t *src = ds->pixels + (size_t)indices[i] * ds->sample_size;
-    float *dst = x_out + i * ds->sample_size;
+    float *dst = x_out + (size_t)i * ds->sample_size;
     if (aug)
       fer__augment_run(aug, epoch, indices[i], src, ds->channels, ds->height,
                        ds->width, scale, dst);

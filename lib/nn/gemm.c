@@ -32,6 +32,9 @@
  * packing of the shared operand) than it saves. */
 #define MIN_FLOPS_PER_THREAD 3.0e6
 
+/* Column chunks per thread when threads share C by columns. */
+#define CHUNKS_PER_THREAD 4
+
 /* Packing memory for fer__sgemm without a workspace: small products fit on
  * the stack, so the common small calls never touch the allocator. */
 #define STACK_WORKSPACE_BYTES (32 * 1024)
@@ -194,27 +197,20 @@ static void unpacked_product(const gemm_problem *pr) {
 /* ---- Packing ---- */
 
 /* Rows [i0, i0 + rows_total) x steps [p0, p0 + kc) of op(A) into mr-row
- * panels, p-major within a panel, short panels zero-padded to mr rows. */
+ * panels, p-major within a panel, short panels zero-padded to mr rows.
+ * Only used for a transposed A with far-apart steps (product_slab), where
+ * each step's mr values are contiguous. */
 static void pack_a(const fer__gemm_kernel *kn, const gemm_problem *pr, int i0,
                    int rows_total, int p0, int kc, float *dst) {
   const int mr = kn->mr;
   for (int ir = 0; ir < rows_total; ir += mr, dst += (long)kc * mr) {
     const int rows = min_int(mr, rows_total - ir);
     const float *src = pr->a + (i0 + ir) * pr->a_rs + p0 * pr->a_cs;
-    if (pr->a_rs == 1) { /* transposed A: a panel row is contiguous */
-      for (int p = 0; p < kc; p++) {
-        const float *s = src + p * pr->a_cs;
-        float *d = dst + (long)p * mr;
-        for (int i = 0; i < rows; i++) d[i] = s[i];
-        for (int i = rows; i < mr; i++) d[i] = 0.0f;
-      }
-    } else { /* each row of A is contiguous along p: read rows, scatter */
-      for (int i = 0; i < rows; i++) {
-        const float *s = src + i * pr->a_rs;
-        for (int p = 0; p < kc; p++) dst[(long)p * mr + i] = s[p * pr->a_cs];
-      }
-      for (int i = rows; i < mr; i++)
-        for (int p = 0; p < kc; p++) dst[(long)p * mr + i] = 0.0f;
+    for (int p = 0; p < kc; p++) {
+      const float *s = src + p * pr->a_cs;
+      float *d = dst + (long)p * mr;
+      for (int i = 0; i < rows; i++) d[i] = s[i * pr->a_rs];
+      for (int i = rows; i < mr; i++) d[i] = 0.0f;
     }
   }
 }
@@ -237,15 +233,15 @@ static void pack_b(const fer__gemm_kernel *kn, const gemm_problem *pr, int p0,
       /* A transpose, in strips of PACK_STRIP steps so that the strip being
        * written (PACK_STRIP x nr floats) stays in L1 instead of touching
        * kc cache lines per column. */
-      for (int p0 = 0; p0 < kc; p0 += PACK_STRIP) {
-        const int steps = min_int(PACK_STRIP, kc - p0);
+      for (int strip = 0; strip < kc; strip += PACK_STRIP) {
+        const int steps = min_int(PACK_STRIP, kc - strip);
         for (int j = 0; j < cols; j++) {
-          const float *s = src + j * pr->b_cs + p0 * pr->b_rs;
-          float *d = dst + (long)p0 * nr + j;
+          const float *s = src + j * pr->b_cs + strip * pr->b_rs;
+          float *d = dst + (long)strip * nr + j;
           for (int p = 0; p < steps; p++) d[(long)p * nr] = s[p * pr->b_rs];
         }
         for (int p = 0; p < steps; p++)
-          for (int j = cols; j < nr; j++) dst[(long)(p0 + p) * nr + j] = 0.0f;
+          for (int j = cols; j < nr; j++) dst[(long)(strip + p) * nr + j] = 0.0f;
       }
     }
   }
@@ -271,7 +267,7 @@ static void product_slab(const fer__gemm_kernel *kn, const gemm_problem *pr,
         /* The tile reads A in place (its A panel, kc x mr floats, stays in
          * L1 across the jr loop either way): measured faster than packing
          * for both layouts, as it saves a pass over A. Only a transposed A
-         * with rows so far apart that every step lands on another page is
+         * whose steps are so far apart that each lands on another page is
          * packed, to spare the TLB. */
         const int direct_a = pr->a_cs <= DIRECT_A_MAX_STEP;
         if (!direct_a) pack_a(kn, pr, ic, mc, pc, kc, packed_a);
@@ -293,8 +289,20 @@ static void product_slab(const fer__gemm_kernel *kn, const gemm_problem *pr,
   }
 }
 
-/* Thread `t` of `nt`: a column range when C has enough column panels (and
- * sharing A, the cheaper operand to pack twice, is fine), else a row range. */
+/* Whether to give threads column ranges rather than row ranges: whichever
+ * divides more evenly among nt threads, columns on a tie (row ranges make
+ * every thread pack all of B; column ranges duplicate nothing, A is read in
+ * place). Compares ceil(units / nt) / units, cross-multiplied. */
+static int split_columns(int col_units, int row_units, int nt) {
+  long col_slowest = (col_units + nt - 1) / nt, row_slowest = (row_units + nt - 1) / nt;
+  return col_slowest * row_units <= row_slowest * col_units;
+}
+
+/* Thread `t` of a team of `nt`: its share of C. Column ranges are handed
+ * out dynamically in a few chunks per thread (they duplicate no work), so a
+ * thread that the OS preempts on a busy machine delays the call by one
+ * chunk, not by its whole share. Row ranges each repack all of B, so they
+ * stay one per thread. Every thread of the team must call this. */
 static void product_thread(const fer__gemm_kernel *kn, const gemm_problem *pr,
                            int t, int nt, float *packed) {
   const int col_units = (pr->n + kn->nr - 1) / kn->nr;
@@ -302,11 +310,16 @@ static void product_thread(const fer__gemm_kernel *kn, const gemm_problem *pr,
   int lo, hi;
   if (nt == 1) {
     product_slab(kn, pr, 0, pr->m, 0, pr->n, packed);
-  } else if (col_units >= nt && (pr->n >= pr->m || row_units < nt)) {
-    split_units(col_units, nt, t, &lo, &hi);
-    if (lo < hi)
+  } else if (split_columns(col_units, row_units, nt)) {
+    const int chunks = min_int(col_units, CHUNKS_PER_THREAD * nt);
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+    for (int chunk = 0; chunk < chunks; chunk++) {
+      split_units(col_units, chunks, chunk, &lo, &hi);
       product_slab(kn, pr, 0, pr->m, lo * kn->nr, min_int(hi * kn->nr, pr->n),
                    packed);
+    }
   } else {
     split_units(row_units, nt, t, &lo, &hi);
     if (lo < hi)

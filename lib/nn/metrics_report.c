@@ -7,6 +7,7 @@
 #include "nn/metrics_internal.h"
 #include "util/buffer.h"
 #include "util/file.h"
+#include "util/utf8.h"
 
 /* Per-class figures averaged without weights (macro averages). */
 typedef struct macro {
@@ -118,16 +119,27 @@ static void write_csv(const fer_metrics *m, fer__buf *b) {
                     (unsigned long long)m->loss_count);
 }
 
+/* A JSON string; bytes that are not valid UTF-8 become U+FFFD, so a
+ * strange class name never makes the whole report unreadable. */
 static void json_string(fer__buf *b, const char *s) {
+  const unsigned char *p = (const unsigned char *)s;
   fer__buf_byte(b, '"');
-  for (; *s; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\')
-      fer__buf_printf(b, "\\%c", c);
-    else if (c < 0x20)
-      fer__buf_printf(b, "\\u%04x", c);
+  while (*p) {
+    int n = fer__utf8_length(p);
+    if (n > 1) {
+      fer__buf_append(b, p, (size_t)n);
+      p += n;
+      continue;
+    }
+    if (n == 0)
+      fer__buf_printf(b, "\\ufffd");
+    else if (*p == '"' || *p == '\\')
+      fer__buf_printf(b, "\\%c", *p);
+    else if (*p < 0x20)
+      fer__buf_printf(b, "\\u%04x", *p);
     else
-      fer__buf_byte(b, c);
+      fer__buf_byte(b, *p);
+    p++;
   }
   fer__buf_byte(b, '"');
 }

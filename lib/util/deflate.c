@@ -19,6 +19,7 @@
 #define WINDOW_MASK (WINDOW_SIZE - 1)
 #define HASH_BITS 15
 #define MIN_MATCH 3
+#define FAR_MIN_MATCH 4096
 #define MAX_MATCH 258
 #define BLOCK_SYMBOLS 16384 /* symbols per block before it is coded */
 #define MAX_STORED 65535
@@ -457,6 +458,9 @@ static unsigned find_match(const compressor *c, size_t pos,
     if (next >= candidate) break; /* the slot was reused by a newer position */
     candidate = next;
   }
+  /* A 3-byte match far back costs about as many bits as three literals
+   * and makes the distance code flatter: not worth it. */
+  if (found == MIN_MATCH && *distance > FAR_MIN_MATCH) return 0;
   return found;
 }
 

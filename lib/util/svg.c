@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "util/utf8.h"
+
 void fer__svg_begin(fer__buf *b, double width, double height) {
   fer__buf_printf(b,
                   "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -73,26 +75,10 @@ void fer__svg_circle(fer__buf *b, double cx, double cy, double r,
   fer__buf_printf(b, "/>\n");
 }
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 when it is not one:
- * invalid bytes would make the whole document unreadable to XML parsers. */
-static int utf8_length(const unsigned char *p) {
-  int n = p[0] < 0x80 ? 1 : p[0] < 0xC2 ? 0 : p[0] < 0xE0 ? 2 : p[0] < 0xF0 ? 3
-        : p[0] < 0xF5 ? 4 : 0;
-  for (int i = 1; i < n; i++)
-    if ((p[i] & 0xC0) != 0x80) return 0; /* also stops at the NUL */
-  /* Overlong forms, UTF-16 surrogates, code points past U+10FFFF, and the
-   * non-characters U+FFFE and U+FFFF, which XML also forbids. */
-  if ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] > 0x9F) ||
-      (p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] > 0x8F) ||
-      (p[0] == 0xEF && p[1] == 0xBF && p[2] >= 0xBE))
-    return 0;
-  return n;
-}
-
 void fer__svg_escape(fer__buf *b, const char *text) {
   const unsigned char *p = (const unsigned char *)text;
   while (*p) {
-    int n = utf8_length(p);
+    int n = fer__utf8_length(p);
     if (n > 1) {
       fer__buf_append(b, p, (size_t)n);
       p += n;

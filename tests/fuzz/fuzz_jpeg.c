@@ -13,8 +13,8 @@
 static int declares_huge_frame(const uint8_t *data, size_t size) {
   for (size_t i = 0; i + 9 < size; i++)
     if (data[i] == 0xFF && data[i + 1] >= 0xC0 && data[i + 1] <= 0xC2) {
-      long h = data[i + 5] << 8 | data[i + 6], w = data[i + 7] << 8 | data[i + 8];
-      if (w * h > (1L << 22)) return 1;
+      int64_t h = data[i + 5] << 8 | data[i + 6], w = data[i + 7] << 8 | data[i + 8];
+      if (w * h > ((int64_t)1 << 22)) return 1;
     }
   return 0;
 }

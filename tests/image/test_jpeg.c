@@ -144,10 +144,51 @@ static void test_gray_flag_on_rgb_components(void) {
   fer_image_free(img);
 }
 
+/* Through the public API: fer_image_decode() turns EXIF-oriented files
+ * upright as Pillow's ImageOps.exif_transpose does, unless asked not to. */
+static void test_public_decode_orientation(void) {
+  static const char *names[] = {"exif_orientation_2", "exif_orientation_3", "exif_orientation_4",
+                                "exif_orientation_5", "exif_orientation_6", "exif_orientation_7",
+                                "exif_orientation_8", "exif_bigendian_3", "exif_bigendian_6"};
+  for (size_t i = 0; i < FER__ARRAY_LEN(names); i++) {
+    char path[4600];
+    snprintf(path, sizeof path, "%s/%s.jpg", fixture_dir, names[i]);
+    size_t size;
+    uint8_t *data = jt_read_file(path, &size);
+    if (!data) {
+      CHECK_MSG(0, "cannot read %s", path);
+      continue;
+    }
+    fer_image *img = NULL, *stored = NULL;
+    jt_pnm upright, raw;
+    CHECK_OK(fer_image_decode(data, size, FER_DECODE_DEFAULT, &img));
+    CHECK_OK(fer_image_decode(data, size, FER_DECODE_IGNORE_ORIENTATION, &stored));
+    int have = load_reference(names[i], ".upright.ppm", &upright) ||
+               load_reference(names[i], ".upright.pgm", &upright);
+    CHECK_MSG(have, "%s: no upright reference", names[i]);
+    if (img && have && img->width == upright.width && img->height == upright.height) {
+      jt_diff d = jt_compare(img, upright.pixels);
+      CHECK_MSG(d.max_diff <= 1, "%s: upright pixels differ by %d", names[i], d.max_diff);
+    } else {
+      CHECK_MSG(0, "%s: upright size differs from Pillow's", names[i]);
+    }
+    if (have) free(upright.pixels);
+    if (stored && (load_reference(names[i], ".ppm", &raw) || load_reference(names[i], ".pgm", &raw))) {
+      CHECK_EQ_INT(stored->width, raw.width);
+      CHECK_EQ_INT(fer_image_orientation(stored), names[i][strlen(names[i]) - 1] - '0');
+      free(raw.pixels);
+    }
+    fer_image_free(img);
+    fer_image_free(stored);
+    free(data);
+  }
+}
+
 int main(void) {
   snprintf(fixture_dir, sizeof fixture_dir, "%s/jpeg", harness_fixtures());
   RUN(test_fixtures_match_pillow);
   RUN(test_gray_flag_gives_luma);
   RUN(test_gray_flag_on_rgb_components);
+  RUN(test_public_decode_orientation);
   return harness_finish();
 }

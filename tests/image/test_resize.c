@@ -69,7 +69,7 @@ static void test_against_opencv(void) {
     fer_image_free(dst);
     free(want);
   }
-  CHECK_EQ_INT(cases, 15);
+  CHECK_EQ_INT(cases, 20);
   free(copy);
 }
 

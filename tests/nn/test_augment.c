@@ -230,6 +230,20 @@ static void test_shift(void) {
     CHECK_MSG(found, "sample %d is not a whole-pixel shift", (int)i);
   }
   for (int d = 0; d < 7; d++) CHECK(hist[d] > 10); /* every shift happens */
+  /* With the flip as well: the mirror image of a shifted image. */
+  set(aug, FER_AUG_FLIP_PROB, 1);
+  for (uint64_t i = 0; i < 100; i++) {
+    float mirrored[PLANE];
+    apply(aug, 0, i, 1, out);
+    for (int y = 0; y < SIDE; y++)
+      for (int x = 0; x < SIDE; x++)
+        mirrored[y * SIDE + x] = out[y * SIDE + SIDE - 1 - x];
+    int found = 0;
+    for (int dy = -3; dy <= 3 && !found; dy++)
+      for (int dx = -3; dx <= 3 && !found; dx++)
+        found = matches_shift(mirrored, dx, dy, 7);
+    CHECK_MSG(found, "sample %d is not a mirrored shift", (int)i);
+  }
   fer_augment_free(aug);
 }
 

@@ -1,6 +1,8 @@
 /* fer_dataset_load_folder() with real decoding: the PGM fixtures of
- * tests/data/dataset/folders (several sizes) against folders.expected, which
- * make_fixtures.py wrote with OpenCV's INTER_AREA resize. */
+ * tests/data/dataset/folders (several sizes) against folders.expected, and
+ * colour PNG/BMP files against folders_colour.expected (gray and RGB
+ * planes), both written by make_fixtures.py with OpenCV's cvtColor and
+ * INTER_AREA resize. */
 #include "harness.h"
 
 #define SIDE 6
@@ -51,7 +53,42 @@ static void test_against_opencv(void) {
   fer_dataset_free(ds);
 }
 
+static void test_colour(void) {
+  char dir[4096], path[4096];
+  snprintf(dir, sizeof dir, "%s/dataset/folders_colour", harness_fixtures());
+  snprintf(path, sizeof path, "%s/dataset/folders_colour.expected",
+           harness_fixtures());
+  FILE *f = fopen(path, "rb");
+  CHECK(f != NULL);
+  if (!f) return;
+  uint8_t expected[3 * 4 * SAMPLE];
+  size_t n = fread(expected, 1, sizeof expected, f) / (4 * SAMPLE);
+  fclose(f);
+  CHECK_EQ_INT(n, 3);
+  for (int channels = 1; channels <= 3; channels += 2) {
+    fer_dataset *ds = NULL;
+    CHECK_OK(fer_dataset_load_folder(dir, fer2013, 7, channels, SIDE, SIDE, 0,
+                                     &ds));
+    CHECK_EQ_INT(fer_dataset_count(ds), n);
+    for (size_t i = 0; i < n && i < fer_dataset_count(ds); i++) {
+      CHECK_EQ_INT(fer_dataset_label(ds, i), 2); /* fear */
+      /* Gray first, then the R, G, B planes. */
+      const uint8_t *want = expected + i * 4 * SAMPLE + (channels == 3) * SAMPLE;
+      const uint8_t *got = fer_dataset_pixels(ds, i);
+      int worst = 0;
+      for (int k = 0; k < channels * SAMPLE; k++) {
+        int d = abs(got[k] - want[k]);
+        worst = d > worst ? d : worst;
+      }
+      CHECK_MSG(worst <= 1, "colour image %zu (%d channels) differs by %d", i,
+                channels, worst);
+    }
+    fer_dataset_free(ds);
+  }
+}
+
 int main(void) {
   RUN(test_against_opencv);
+  RUN(test_colour);
   return harness_finish();
 }

@@ -359,7 +359,55 @@ static void test_bad_layers(void) {
   fer_model_free(NULL);
 }
 
+/* The image path: gray at the input size is x * scale, normalised; colour
+ * goes through BT.601 luma; a 2x larger image made of 2x2 blocks averages
+ * back to the same input. */
+static void test_predict_image(void) {
+  fer_model *m = NULL;
+  CHECK_OK(fer_model_from_text("input 1x6x5\nflatten\ndense 4\nsoftmax\n", &m));
+  if (!m) return;
+  CHECK_OK(fer_model_set_preprocessing(m, 1.0f / 255, 0.5f, 0.25f));
+  fer_image *gray = NULL, *big = NULL, *rgb = NULL;
+  CHECK_OK(fer_image_create(5, 6, 1, &gray));
+  CHECK_OK(fer_image_create(10, 12, 1, &big));
+  CHECK_OK(fer_image_create(5, 6, 3, &rgb));
+  uint8_t *g = fer_image_data_mutable(gray), *b = fer_image_data_mutable(big),
+          *c = fer_image_data_mutable(rgb);
+  size_t gs = fer_image_stride(gray), bs = fer_image_stride(big), cs = fer_image_stride(rgb);
+  float x[30];
+  for (int y = 0; y < 6; y++)
+    for (int i = 0; i < 5; i++) {
+      uint8_t v = (uint8_t)(y * 40 + i * 7);
+      g[y * gs + i] = v;
+      for (int dy = 0; dy < 2; dy++)
+        for (int dx = 0; dx < 2; dx++) b[(2 * y + dy) * bs + 2 * i + dx] = v;
+      /* R, G, B whose BT.601 luma is exactly v: equal channels */
+      c[y * cs + 3 * i] = c[y * cs + 3 * i + 1] = c[y * cs + 3 * i + 2] = v;
+      x[y * 5 + i] = (v / 255.0f - 0.5f) / 0.25f;
+    }
+  float want[4], got[4];
+  int top = -1;
+  CHECK_OK(fer_model_predict(m, x, 1, want));
+  CHECK_OK(fer_model_predict_image(m, gray, got, 4, &top));
+  CHECK(tu_max_abs_diff(got, (double[]){want[0], want[1], want[2], want[3]}, 4) <= 1e-6);
+  int best = 0;
+  for (int k = 1; k < 4; k++)
+    if (want[k] > want[best]) best = k;
+  CHECK_EQ_INT(top, best);
+  CHECK_OK(fer_model_predict_image(m, big, got, 4, NULL));
+  CHECK(tu_max_abs_diff(got, (double[]){want[0], want[1], want[2], want[3]}, 4) <= 1e-6);
+  CHECK_OK(fer_model_predict_image(m, rgb, got, 4, NULL));
+  CHECK(tu_max_abs_diff(got, (double[]){want[0], want[1], want[2], want[3]}, 4) <= 1e-6);
+  CHECK_STATUS(fer_model_predict_image(m, gray, got, 3, NULL), FER_ERR_BUFFER_TOO_SMALL);
+  CHECK_STATUS(fer_model_predict_image(m, NULL, got, 4, NULL), FER_ERR_MISUSE);
+  fer_image_free(gray);
+  fer_image_free(big);
+  fer_image_free(rgb);
+  fer_model_free(m);
+}
+
 int main(void) {
+  RUN(test_predict_image);
   RUN(test_conv);
   RUN(test_pooling);
   RUN(test_activations);

@@ -225,7 +225,24 @@ static void test_misuse(void) {
   }
 }
 
+static void test_json_names(void) {
+  /* Invalid UTF-8 becomes U+FFFD; valid UTF-8 and escapes survive. */
+  static const char *const names[] = {"bad\xFF", "\xC3\xA9t\xC3\xA9",
+                                      "a\"b\\c\n"};
+  fer_metrics *m = NULL;
+  CHECK_OK(fer_metrics_create(3, names, &m));
+  char *json = NULL;
+  CHECK_OK(fer_metrics_report(m, FER_METRICS_JSON, &json));
+  CHECK(json && strstr(json, "\"bad\\ufffd\""));
+  CHECK(json && strstr(json, "\"\xC3\xA9t\xC3\xA9\""));
+  CHECK(json && strstr(json, "\"a\\\"b\\\\c\\u000a\""));
+  CHECK(json && strstr(json, "\"accuracy\": null"));
+  fer_free(json);
+  fer_metrics_free(m);
+}
+
 int main(void) {
+  RUN(test_json_names);
   RUN(test_hand_example);
   RUN(test_probabilities);
   RUN(test_against_naive);

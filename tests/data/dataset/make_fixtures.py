@@ -17,6 +17,9 @@ folders/                class folders (non-alphabetical mapping, mixed case)
                         of PGM images of several sizes
 folders.expected        per image, in the loader's order: label byte, then
                         the 6x6 area-resized pixels (cv2.INTER_AREA)
+folders_colour/         colour PNG and JPEG-free BMP images (PIL) of one class
+folders_colour.expected per image: the 6x6 gray (cv2.cvtColor, then
+                        INTER_AREA) then the 6x6 R, G and B planes
 """
 import gzip
 import os
@@ -140,7 +143,26 @@ def write_folders():
         f.write(b"P5\n6 6\n255\n" + bytes(10))
 
 
+def write_colour():
+    import cv2
+    from PIL import Image
+    root = os.path.join(HERE, "folders_colour", "fear")
+    os.makedirs(root, exist_ok=True)
+    out = []
+    for name, (w, h) in (("a.png", (10, 8)), ("b.bmp", (6, 6)), ("c.png", (13, 17))):
+        rgb = rng.randint(0, 256, (h, w, 3)).astype(np.uint8)
+        Image.fromarray(rgb, "RGB").save(os.path.join(root, name))
+        gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        if (w, h) != (6, 6):
+            gray = cv2.resize(gray, (6, 6), interpolation=cv2.INTER_AREA)
+            rgb = cv2.resize(rgb, (6, 6), interpolation=cv2.INTER_AREA)
+        out.append(gray.tobytes() + np.ascontiguousarray(rgb.transpose(2, 0, 1)).tobytes())
+    with open(os.path.join(HERE, "folders_colour.expected"), "wb") as f:
+        f.write(b"".join(out))
+
+
 if __name__ == "__main__":
     write_small()
     write_bad()
     write_folders()
+    write_colour()

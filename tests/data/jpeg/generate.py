@@ -9,6 +9,8 @@ on libjpeg-turbo) and each reference next to it from Pillow's decoder
                        EXIF orientation is not applied)
   NAME.y.pgm           colour files only: the luma plane, decoded by Pillow
                        in YCbCr mode (no colour conversion)
+  NAME.upright.ppm/pgm files with an EXIF orientation other than 1: the
+                       pixels turned upright by Pillow's ImageOps.exif_transpose
 
 manifest.txt has one line per fixture: name, orientation Pillow reads
 from the EXIF block (1 when none), and the test's tolerance (0 = exact).
@@ -26,7 +28,7 @@ import sys
 
 import cv2
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 manifest = []
@@ -67,6 +69,9 @@ def write_reference(name, data, orientation=1, tolerance="1"):
             pass  # R, G, B components: libjpeg has no luma plane to give
     exif_orientation = Image.open(io.BytesIO(data)).getexif().get(0x0112, 1)
     assert exif_orientation == orientation, (name, exif_orientation)
+    if orientation != 1:
+        upright = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
+        upright.save(os.path.join(HERE, name + (".upright.pgm" if upright.mode == "L" else ".upright.ppm")))
     manifest.append("%s %d %s" % (name, orientation, tolerance))
 
 

@@ -1,0 +1,494 @@
+/*
+ * fer_detector: parameters, scratch memory and the multi-scale scan of
+ * OpenCV 4's CascadeClassifier::detectMultiScale (CPU path):
+ *
+ *  1. scales 1, f, f^2, ... while the scaled window fits the image, then
+ *     those whose window lies within [min size, max size] (or, when none
+ *     does, the one closest to min size, as OpenCV does);
+ *  2. per scale s (a float): the image shrunk to round(w / s) x round(h / s),
+ *     its integral images, and the cascade window slid over it with step 2
+ *     (s < 2) or 1, skipping one extra step after a stage-0 rejection;
+ *  3. each passing window maps back to (round(x s), round(y s)) with side
+ *     round(window * s); grouping as cv::groupRectangles; boxes clipped to
+ *     the image.
+ * Buffers only grow, so a warm detector allocates nothing per call.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "core/core_internal.h"
+#include "detect/detect_internal.h"
+#include "image/image_internal.h"
+
+#define DETECTOR_MAGIC 0x54454446u /* "FDET" */
+#define MAX_LEVELS 100000
+#define PARAM_COUNT 7 /* keys 1..6 */
+
+typedef struct param_info {
+  const char *name;
+  double min_value, max_value, default_value;
+  int integer;
+  int min_exclusive;
+} param_info;
+
+/* One row per fer_detect_param; index = key. */
+static const param_info params[PARAM_COUNT] = {
+  [FER_DETECT_SCALE_FACTOR] = {"scale_factor", 1.0, 4.0, 1.1, 0, 1},
+  [FER_DETECT_MIN_NEIGHBORS] = {"min_neighbors", 0, 10000, 3, 1, 0},
+  [FER_DETECT_MIN_SIZE] = {"min_size", 0, 32768, 0, 1, 0},
+  [FER_DETECT_MAX_SIZE] = {"max_size", 0, 32768, 0, 1, 0},
+  [FER_DETECT_GROUP_EPS] = {"group_eps", 0, 10, 0.2, 0, 0},
+  [FER_DETECT_RAW] = {"raw", 0, 1, 0, 1, 0},
+};
+_Static_assert(FER_DETECT_RAW + 1 == PARAM_COUNT, "one params[] row per key");
+
+/* A passing window with its place in the scan, to order the results of
+ * parallel threads exactly as a single thread would produce them. */
+typedef struct hit {
+  fer__candidate c;
+  int32_t level, y, x;
+} hit;
+
+/* What one thread needs to scan a level on its own: the level image, its
+ * integral images, and the windows it found. */
+typedef struct thread_scratch {
+  hit *items;
+  size_t size, capacity;
+  int failed;
+  int32_t *row_x; /* one row's passing windows, room for the widest level */
+  double *row_score;
+  size_t row_capacity;
+  uint8_t *level;
+  size_t level_cap;
+  uint32_t *integrals; /* sum, sqsum, tilted */
+  size_t integrals_cap;
+  uint32_t *tilted_work;
+  size_t tilted_work_cap;
+  void *resize_scratch;
+  size_t resize_scratch_cap;
+} thread_scratch;
+
+struct fer_detector {
+  uint32_t magic;
+  const fer_cascade *cascade;
+  double values[PARAM_COUNT];
+  fer__scan_plan plan;
+  /* scratch, grow-only */
+  uint8_t *gray;
+  size_t gray_cap;
+  float *scales, *all_scales;
+  size_t scales_cap;
+  thread_scratch *lists; /* one per thread */
+  int list_count;
+  hit *hits;
+  size_t hits_cap;
+  fer__candidate *candidates;
+  size_t candidates_cap;
+  void *group_scratch;
+  size_t group_scratch_cap;
+  fer_detection *results;
+  size_t results_cap;
+};
+
+/* ---- parameters ---------------------------------------------------------- */
+
+static const param_info *param_of(fer_detect_param p) {
+  return (int)p >= 1 && (int)p < PARAM_COUNT ? &params[p] : NULL;
+}
+
+const char *fer_detect_param_name(fer_detect_param param) {
+  const param_info *info = param_of(param);
+  return info ? info->name : NULL;
+}
+
+fer_status fer_detect_param_bounds(fer_detect_param param, double *min_value, double *max_value,
+                                   double *default_value) {
+  const param_info *info = param_of(param);
+  if (!info) return fer__fail(FER_ERR_NOT_FOUND, "fer_detect_param_bounds: unknown parameter %d", (int)param);
+  if (min_value) *min_value = info->min_value;
+  if (max_value) *max_value = info->max_value;
+  if (default_value) *default_value = info->default_value;
+  return FER_OK;
+}
+
+static fer_status check_detector(const fer_detector *det, const char *who) {
+  if (!det) return fer__fail(FER_ERR_MISUSE, "%s: detector is NULL", who);
+  if (det->magic != DETECTOR_MAGIC)
+    return fer__fail(FER_ERR_MISUSE, "%s: not a live fer_detector (freed?)", who);
+  return FER_OK;
+}
+
+fer_status fer_detector_set(fer_detector *det, fer_detect_param param, double value) {
+  fer_status st = check_detector(det, "fer_detector_set");
+  if (st != FER_OK) return st;
+  const param_info *info = param_of(param);
+  if (!info) return fer__fail(FER_ERR_NOT_FOUND, "fer_detector_set: unknown parameter %d", (int)param);
+  int below = info->min_exclusive ? !(value > info->min_value) : !(value >= info->min_value);
+  if (below || !(value <= info->max_value))
+    return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_detector_set: %s = %g is outside %s%g, %g]",
+                     info->name, value, info->min_exclusive ? "(" : "[", info->min_value,
+                     info->max_value);
+  if (info->integer && value != floor(value))
+    return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_detector_set: %s = %g must be a whole number",
+                     info->name, value);
+  det->values[param] = value;
+  return FER_OK;
+}
+
+fer_status fer_detector_get(const fer_detector *det, fer_detect_param param, double *value) {
+  fer_status st = check_detector(det, "fer_detector_get");
+  if (st != FER_OK) return st;
+  if (!value) return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_detector_get: value is NULL");
+  if (!param_of(param))
+    return fer__fail(FER_ERR_NOT_FOUND, "fer_detector_get: unknown parameter %d", (int)param);
+  *value = det->values[param];
+  return FER_OK;
+}
+
+/* ---- lifetime -------------------------------------------------------------- */
+
+fer_status fer_detector_create(const fer_cascade *cascade, fer_detector **out) {
+  if (!out) return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_detector_create: out is NULL");
+  *out = NULL;
+  fer_status st = fer__cascade_check(cascade, "fer_detector_create");
+  if (st != FER_OK) return st;
+  fer_detector *det = fer__calloc(1, sizeof *det);
+  if (!det) return fer__fail(FER_ERR_OUT_OF_MEMORY, "fer_detector_create: out of memory");
+  det->cascade = cascade;
+  for (int i = 1; i < PARAM_COUNT; i++) det->values[i] = params[i].default_value;
+  det->magic = DETECTOR_MAGIC;
+  *out = det;
+  return FER_OK;
+}
+
+void fer_detector_free(fer_detector *det) {
+  if (!det || det->magic != DETECTOR_MAGIC) return;
+  det->magic = 0;
+  fer__scan_plan_release(&det->plan);
+  fer__free(det->gray);
+  fer__free(det->scales);
+  fer__free(det->all_scales);
+  for (int i = 0; i < det->list_count; i++) {
+    fer__free(det->lists[i].items);
+    fer__free(det->lists[i].row_x);
+    fer__free(det->lists[i].row_score);
+    fer__free(det->lists[i].level);
+    fer__free(det->lists[i].integrals);
+    fer__free(det->lists[i].tilted_work);
+    fer__free(det->lists[i].resize_scratch);
+  }
+  fer__free(det->lists);
+  fer__free(det->hits);
+  fer__free(det->candidates);
+  fer__free(det->group_scratch);
+  fer__free(det->results);
+  fer__free(det);
+}
+
+/* Grows *buf to hold `need` bytes; 0 on failure. */
+static int ensure(void **buf, size_t *cap, size_t need) {
+  if (need <= *cap && *buf) return 1;
+  void *grown = fer__realloc(*buf, need ? need : 1);
+  if (!grown) return 0;
+  *buf = grown;
+  *cap = need;
+  return 1;
+}
+
+/* ---- scales ---------------------------------------------------------------- */
+
+/* Fills det->scales; returns the count, or -1 when there are too many. */
+static long choose_scales(fer_detector *det, int w, int h) {
+  const fer_cascade *c = det->cascade;
+  double factor_step = det->values[FER_DETECT_SCALE_FACTOR];
+  int min_size = (int)det->values[FER_DETECT_MIN_SIZE];
+  int max_size = (int)det->values[FER_DETECT_MAX_SIZE];
+  int max_w = max_size > 0 ? max_size : w, max_h = max_size > 0 ? max_size : h;
+  long all = 0;
+  for (double factor = 1;; factor *= factor_step) {
+    long ww = lrint(c->window_width * factor), wh = lrint(c->window_height * factor);
+    if (ww > w || wh > h) break;
+    if (all == MAX_LEVELS) return -1;
+    if ((size_t)all >= det->scales_cap) {
+      size_t cap = det->scales_cap ? det->scales_cap * 2 : 64, bytes = 0;
+      void *a = det->all_scales, *s = det->scales;
+      if (!ensure(&a, &bytes, cap * sizeof(float))) return -2;
+      det->all_scales = a;
+      bytes = 0;
+      if (!ensure(&s, &bytes, cap * sizeof(float))) return -2;
+      det->scales = s;
+      det->scales_cap = cap;
+    }
+    det->all_scales[all++] = (float)factor;
+  }
+  long n = 0;
+  for (long i = 0; i < all; i++) {
+    long ww = lrintf((float)c->window_width * det->all_scales[i]);
+    long wh = lrintf((float)c->window_height * det->all_scales[i]);
+    if (ww > max_w || wh > max_h) break;
+    if (ww < min_size || wh < min_size) continue;
+    det->scales[n++] = det->all_scales[i];
+  }
+  if (n == 0 && all > 0) {
+    /* OpenCV's fallback for min size == max size between two levels: the
+     * level whose window is nearest (L2) to min size. */
+    long best = 0;
+    double best_d = INFINITY;
+    for (long i = 0; i < all; i++) {
+      double dw = min_size - lrintf((float)c->window_width * det->all_scales[i]);
+      double dh = min_size - lrintf((float)c->window_height * det->all_scales[i]);
+      double d = dw * dw + dh * dh;
+      if (d < best_d) {
+        best_d = d;
+        best = i;
+      }
+    }
+    det->scales[n++] = det->all_scales[best];
+  }
+  return n;
+}
+
+/* ---- the scan -------------------------------------------------------------- */
+
+static void push_hit(thread_scratch *list, const hit *h) {
+  if (list->failed) return;
+  if (list->size == list->capacity) {
+    size_t cap = list->capacity ? list->capacity * 2 : 256;
+    hit *grown = fer__realloc(list->items, fer__mul_size(cap, sizeof *grown));
+    if (!grown) {
+      list->failed = 1;
+      return;
+    }
+    list->items = grown;
+    list->capacity = cap;
+  }
+  list->items[list->size++] = *h;
+}
+
+typedef struct level_scan {
+  const fer__scan_plan *plan;
+  fer__level_view view;
+  size_t stride;
+  int level, step, cols, rows; /* cols, rows: window positions */
+  float scale;
+  int32_t win_w, win_h;
+} level_scan;
+
+static void scan_row(const level_scan *ls, int y, thread_scratch *list) {
+  int32_t *xs = list->row_x;
+  double *scores = list->row_score;
+  int n = fer__scan_row(ls->plan, &ls->view, (size_t)y * ls->stride, ls->cols, ls->step, xs, scores);
+  for (int i = 0; i < n; i++) {
+    hit h;
+    h.c.box.x = (int32_t)lrintf((float)xs[i] * ls->scale);
+    h.c.box.y = (int32_t)lrintf((float)y * ls->scale);
+    h.c.box.width = ls->win_w;
+    h.c.box.height = ls->win_h;
+    h.c.score = scores[i];
+    h.level = ls->level;
+    h.y = y;
+    h.x = xs[i];
+    push_hit(list, &h);
+  }
+}
+
+static int compare_hits(const void *pa, const void *pb) {
+  const hit *a = pa, *b = pb;
+  if (a->level != b->level) return a->level < b->level ? -1 : 1;
+  if (a->y != b->y) return a->y < b->y ? -1 : 1;
+  return (a->x > b->x) - (a->x < b->x);
+}
+
+static fer_status oom(void) { return fer__fail(FER_ERR_OUT_OF_MEMORY, "fer_detector_run: out of memory"); }
+
+static fer_status detect(fer_detector *det, const uint8_t *gray, int w, int h, size_t stride,
+                         fer_detection *out, size_t capacity, size_t *count) {
+  const fer_cascade *c = det->cascade;
+  *count = 0;
+  if (w < c->window_width || h < c->window_height) return FER_OK; /* documented: empty */
+  long nscales = choose_scales(det, w, h);
+  if (nscales == -1)
+    return fer__fail(FER_ERR_TOO_LARGE, "fer_detector_run: more than %d pyramid levels (scale factor %g too close to 1)",
+                     MAX_LEVELS, det->values[FER_DETECT_SCALE_FACTOR]);
+  if (nscales < 0) return oom();
+
+  /* The first scale gives the largest level; one integral stride for all. */
+  int lw0 = (int)lrintf((float)w / det->scales[0]), lh0 = (int)lrintf((float)h / det->scales[0]);
+  size_t istride = (size_t)lw0 + 1;
+  size_t plane = istride * ((size_t)lh0 + 1);
+  int planes = c->has_tilted ? 3 : 2;
+  fer_status st = fer__scan_plan_build(&det->plan, c, istride);
+  if (st != FER_OK) return st;
+
+  /* Levels are shared out between threads, each scanning whole levels in
+   * its own buffers: one synchronisation per image rather than per level. */
+  int threads = fer__num_threads();
+  if (threads > nscales) threads = (int)nscales;
+  if (threads < 1) threads = 1;
+  if (threads > det->list_count) {
+    thread_scratch *grown = fer__realloc(det->lists, fer__mul_size((size_t)threads, sizeof *grown));
+    if (!grown) return oom();
+    memset(grown + det->list_count, 0, (size_t)(threads - det->list_count) * sizeof *grown);
+    det->lists = grown;
+    det->list_count = threads;
+  }
+  for (int t = 0; t < det->list_count; t++) {
+    thread_scratch *l = &det->lists[t];
+    l->size = 0;
+    l->failed = 0;
+    if (t >= threads) continue;
+#define GROW(field, bytes)                           \
+  do {                                               \
+    void *grown = l->field;                          \
+    if (!ensure(&grown, &l->field##_cap, (bytes)))   \
+      return oom();                                  \
+    l->field = grown;                                \
+  } while (0)
+    GROW(level, (size_t)lw0 * (size_t)lh0);
+    GROW(integrals, fer__mul_size(plane * (size_t)planes, sizeof(uint32_t)));
+    if (c->has_tilted) GROW(tilted_work, fer__mul_size(fer__tilted_work_size(lw0, lh0), sizeof(uint32_t)));
+    GROW(resize_scratch, fer__pyramid_scratch_size(lw0));
+#undef GROW
+    if (l->row_capacity < (size_t)lw0 + 1) {
+      int32_t *xs = fer__realloc(l->row_x, ((size_t)lw0 + 1) * sizeof *xs);
+      if (xs) l->row_x = xs;
+      double *sc = fer__realloc(l->row_score, ((size_t)lw0 + 1) * sizeof *sc);
+      if (sc) l->row_score = sc;
+      if (!xs || !sc) return oom();
+      l->row_capacity = (size_t)lw0 + 1;
+    }
+  }
+
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
+#endif
+  for (long li = 0; li < nscales; li++) {
+#ifdef _OPENMP
+    thread_scratch *l = &det->lists[omp_get_thread_num()];
+#else
+    thread_scratch *l = &det->lists[0];
+#endif
+    float scale = det->scales[li];
+    int lw = (int)lrintf((float)w / scale), lh = (int)lrintf((float)h / scale);
+    if (lw > lw0 || lh > lh0) continue; /* cannot happen: scales grow */
+    uint32_t *sum = l->integrals, *sqsum = sum + plane, *tilted = c->has_tilted ? sqsum + plane : NULL;
+    fer__pyramid_resize(gray, w, h, stride, l->level, lw, lh, (size_t)lw, l->resize_scratch);
+    fer__integral(l->level, lw, lh, (size_t)lw, sum, sqsum, tilted, istride, l->tilted_work);
+    level_scan ls;
+    ls.plan = &det->plan;
+    ls.view.sum = sum;
+    ls.view.sqsum = sqsum;
+    ls.view.tilted = tilted;
+    ls.stride = istride;
+    ls.level = (int)li;
+    ls.step = scale >= 2 ? 1 : 2;
+    ls.cols = FER__MAX(lw + 1 - c->window_width, 0);
+    ls.rows = FER__MAX(lh + 1 - c->window_height, 0);
+    ls.scale = scale;
+    ls.win_w = (int32_t)lrintf((float)c->window_width * scale);
+    ls.win_h = (int32_t)lrintf((float)c->window_height * scale);
+    for (int y = 0; y < ls.rows; y += ls.step) scan_row(&ls, y, l);
+  }
+
+  size_t total = 0;
+  for (int t = 0; t < det->list_count; t++) {
+    if (det->lists[t].failed) return oom();
+    total += det->lists[t].size;
+  }
+  void *p;
+  size_t cap;
+  p = det->hits, cap = det->hits_cap;
+  if (!ensure(&p, &cap, fer__mul_size(total, sizeof(hit)))) return oom();
+  det->hits = p, det->hits_cap = cap;
+  size_t k = 0;
+  for (int t = 0; t < det->list_count; t++) {
+    if (det->lists[t].size) memcpy(det->hits + k, det->lists[t].items, det->lists[t].size * sizeof(hit));
+    k += det->lists[t].size;
+  }
+  if (det->list_count > 1) qsort(det->hits, total, sizeof(hit), compare_hits);
+  p = det->candidates, cap = det->candidates_cap;
+  if (!ensure(&p, &cap, fer__mul_size(total, sizeof(fer__candidate)))) return oom();
+  det->candidates = p, det->candidates_cap = cap;
+  for (size_t i = 0; i < total; i++) det->candidates[i] = det->hits[i].c;
+  p = det->group_scratch, cap = det->group_scratch_cap;
+  if (!ensure(&p, &cap, fer__group_scratch_size(total))) return oom();
+  det->group_scratch = p, det->group_scratch_cap = cap;
+  p = det->results, cap = det->results_cap;
+  if (!ensure(&p, &cap, fer__mul_size(total, sizeof(fer_detection)))) return oom();
+  det->results = p, det->results_cap = cap;
+
+  int min_neighbors = det->values[FER_DETECT_RAW] != 0 ? 0 : (int)det->values[FER_DETECT_MIN_NEIGHBORS];
+  size_t groups = fer__group_rectangles(det->candidates, total, min_neighbors,
+                                        det->values[FER_DETECT_GROUP_EPS], det->group_scratch,
+                                        det->results);
+  /* Clip to the image and drop what is left empty, as OpenCV does. */
+  size_t kept = 0;
+  for (size_t i = 0; i < groups; i++) {
+    fer_detection d = det->results[i];
+    int32_t x0 = FER__MAX(d.box.x, 0), y0 = FER__MAX(d.box.y, 0);
+    int32_t x1 = FER__MIN(d.box.x + d.box.width, w), y1 = FER__MIN(d.box.y + d.box.height, h);
+    if (x1 <= x0 || y1 <= y0) continue;
+    d.box.x = x0;
+    d.box.y = y0;
+    d.box.width = x1 - x0;
+    d.box.height = y1 - y0;
+    if (kept < capacity) out[kept] = d;
+    kept++;
+  }
+  *count = kept;
+  if (kept > capacity)
+    return fer__fail(FER_ERR_BUFFER_TOO_SMALL, "fer_detector_run: %zu detections, room for %zu",
+                     kept, capacity);
+  return FER_OK;
+}
+
+fer_status fer_detector_run_gray(fer_detector *det, const uint8_t *pixels, int width, int height,
+                                 size_t stride, fer_detection *out, size_t capacity, size_t *count) {
+  if (count) *count = 0;
+  fer_status st = check_detector(det, "fer_detector_run_gray");
+  if (st != FER_OK) return st;
+  st = fer__cascade_check(det->cascade, "fer_detector_run_gray");
+  if (st != FER_OK) return st;
+  if (!count) return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_detector_run_gray: count is NULL");
+  if (!out && capacity > 0)
+    return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_detector_run_gray: out is NULL with capacity %zu", capacity);
+  if (!pixels) return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_detector_run_gray: pixels is NULL");
+  if (width <= 0 || height <= 0)
+    return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_detector_run_gray: image size %dx%d", width, height);
+  if (width > FER_IMAGE_MAX_SIDE || height > FER_IMAGE_MAX_SIDE ||
+      (double)width * height > (double)FER_IMAGE_MAX_PIXELS)
+    return fer__fail(FER_ERR_TOO_LARGE, "fer_detector_run_gray: image size %dx%d exceeds the image limits",
+                     width, height);
+  if (stride == 0) stride = (size_t)width;
+  if (stride < (size_t)width)
+    return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_detector_run_gray: stride %zu < width %d", stride, width);
+  return detect(det, pixels, width, height, stride, out, capacity, count);
+}
+
+fer_status fer_detector_run(fer_detector *det, const fer_image *img, fer_detection *out,
+                            size_t capacity, size_t *count) {
+  if (count) *count = 0;
+  fer_status st = check_detector(det, "fer_detector_run");
+  if (st != FER_OK) return st;
+  st = fer__image_check(img, "fer_detector_run");
+  if (st != FER_OK) return st;
+  if (img->channels == 1)
+    return fer_detector_run_gray(det, img->pixels, img->width, img->height, img->stride, out,
+                                 capacity, count);
+  void *p = det->gray;
+  size_t cap = det->gray_cap;
+  if (!ensure(&p, &cap, (size_t)img->width * (size_t)img->height)) return oom();
+  det->gray = p, det->gray_cap = cap;
+  for (int y = 0; y < img->height; y++) {
+    const uint8_t *src = img->pixels + (size_t)y * img->stride;
+    uint8_t *dst = det->gray + (size_t)y * (size_t)img->width;
+    for (int x = 0; x < img->width; x++, src += 3) dst[x] = fer__luma(src[0], src[1], src[2]);
+  }
+  return fer_detector_run_gray(det, det->gray, img->width, img->height, (size_t)img->width, out,
+                               capacity, count);
+}
