@@ -9,6 +9,7 @@
  *   fer/detect.h  the Viola-Jones face detector
  *   fer/video.h   Y4M video in and out, the face tracker
  *   fer/data.h    training data: data sets, augmentation, metrics, charts
+ *   fer/train.h   the fit loop: callbacks, resumable training state
  *
  * API conventions (they hold for every function in every part):
  *
@@ -41,5 +42,6 @@
 #include "fer/detect.h"
 #include "fer/video.h"
 #include "fer/data.h"
+#include "fer/train.h"
 
 #endif /* FER_H */

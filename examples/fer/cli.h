@@ -31,6 +31,8 @@ int cmd_train_cascade(int argc, char **argv);
 /* The commands that exist in this build; grows as they land. */
 #define CLI_COMMANDS_EXTRA \
   {"detect", "find faces with a Viola-Jones cascade", cmd_detect}, \
-  {"summary", "print a model's layers, shapes and parameter counts", cmd_summary},
+  {"summary", "print a model's layers, shapes and parameter counts", cmd_summary}, \
+  {"train", "train a network on FER2013 (CSV or folders)", cmd_train}, \
+  {"eval", "evaluate a model on a data set", cmd_eval},
 
 #endif
