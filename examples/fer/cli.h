@@ -31,6 +31,9 @@ int cmd_train_cascade(int argc, char **argv);
 /* The commands that exist in this build; grows as they land. */
 #define CLI_COMMANDS_EXTRA \
   {"detect", "find faces with a Viola-Jones cascade", cmd_detect}, \
-  {"summary", "print a model's layers, shapes and parameter counts", cmd_summary},
+  {"summary", "print a model's layers, shapes and parameter counts", cmd_summary}, \
+  {"analyze", "find faces in images and classify their expressions", cmd_analyze}, \
+  {"video", "expressions in a Y4M video, tracked, annotated", cmd_video}, \
+  {"predict", "classify images that are already face crops", cmd_predict},
 
 #endif
