@@ -44,7 +44,7 @@ static int clamp_int(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi :
 static void sizes_for(int image_side, const fer_rect *box, int *thickness, int *scale) {
   int face_side = box->width < box->height ? box->width : box->height;
   int t = (int)lround(fmax(image_side / 320.0, face_side / 60.0));
-  int s = (int)lround(fmax(image_side / 360.0, face_side / 110.0));
+  int s = (int)lround(fmax(image_side / 300.0, face_side / 70.0));
   *thickness = clamp_int(t, 1, 64);
   *scale = clamp_int(s, 1, 64);
 }
