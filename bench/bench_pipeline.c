@@ -4,7 +4,8 @@
  * split into Y4M decoding, detection, and crop + classification.
  *
  *   bench_pipeline CLIP.y4m [--threads 1,2] [--model FILE] [--cascade FILE]
- *                  [--repeat N]
+ *                  [--repeat N] [--scale-factor F] [--min-size N]
+ *                  [--min-neighbors N]   (default: the analyzer's defaults)
  *
  * Detection time is the detector alone with the analyzer's settings on the
  * same frames; classification is the analyzer's time minus that. Prints a
@@ -42,11 +43,19 @@ static int die(const char *what) {
 int main(int argc, char **argv) {
   const char *clip = NULL, *model_path = NULL, *cascade_path = NULL, *threads_arg = "1,2";
   int repeat = 3;
+  double settings[6] = {0};
+  int given[6] = {0};
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) threads_arg = argv[++i];
     else if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) model_path = argv[++i];
     else if (strcmp(argv[i], "--cascade") == 0 && i + 1 < argc) cascade_path = argv[++i];
     else if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc) repeat = atoi(argv[++i]);
+    else if (strcmp(argv[i], "--scale-factor") == 0 && i + 1 < argc)
+      given[FER_ANALYZE_SCALE_FACTOR] = 1, settings[FER_ANALYZE_SCALE_FACTOR] = atof(argv[++i]);
+    else if (strcmp(argv[i], "--min-size") == 0 && i + 1 < argc)
+      given[FER_ANALYZE_MIN_SIZE] = 1, settings[FER_ANALYZE_MIN_SIZE] = atof(argv[++i]);
+    else if (strcmp(argv[i], "--min-neighbors") == 0 && i + 1 < argc)
+      given[FER_ANALYZE_MIN_NEIGHBORS] = 1, settings[FER_ANALYZE_MIN_NEIGHBORS] = atof(argv[++i]);
     else if (argv[i][0] != '-' && !clip) clip = argv[i];
     else {
       fprintf(stderr, "usage: bench_pipeline CLIP.y4m [--threads 1,2] [--model FILE] "
@@ -98,6 +107,9 @@ int main(int argc, char **argv) {
 
   fer_analyzer *an = NULL;
   if (fer_analyzer_create(model, cascade, &an) != FER_OK) return die("analyzer");
+  for (int key = 1; key <= 5; key++)
+    if (given[key] && fer_analyzer_set(an, (fer_analyze_param)key, settings[key]) != FER_OK)
+      return die("setting");
   fer_detector *det = NULL;
   if (fer_detector_create(cascade, &det) != FER_OK) return die("detector");
   const fer_analyze_param keys[4] = {FER_ANALYZE_SCALE_FACTOR, FER_ANALYZE_MIN_NEIGHBORS,
@@ -108,9 +120,13 @@ int main(int argc, char **argv) {
     double v;
     fer_analyzer_get(an, keys[k], &v);
     fer_detector_set(det, det_keys[k], v);
+    settings[keys[k]] = v;
   }
   printf("clip %s: %d frames of %dx%d; model %s (%.1f MFLOP/face); Y4M decode %.2f ms/frame\n",
          clip, count, width, height, model_name, fer_model_flops(model) / 1e6, decode_ms);
+  printf("settings: scale factor %g, min neighbours %g, min size %g\n",
+         settings[FER_ANALYZE_SCALE_FACTOR], settings[FER_ANALYZE_MIN_NEIGHBORS],
+         settings[FER_ANALYZE_MIN_SIZE]);
   printf("threads  frames/s  ms/frame  detect ms  classify ms  faces/frame  cpu ms/frame\n");
 
   char *list = malloc(strlen(threads_arg) + 1);
