@@ -125,9 +125,9 @@ static double numpy_rate(const shape *s, int threads, int repeats,
   char command[1024];
   snprintf(command, sizeof command,
            "/usr/bin/python3 '%s/numpy_gemm.py' --threads %d --ta %d --tb %d "
-           "--m %d --n %d --k %d --repeats %d --min-seconds %g",
+           "--m %d --n %d --k %d --repeats %d --min-seconds %g%s",
            FER_BENCH_DIR, threads, s->trans_a, s->trans_b, s->m, s->n, s->k,
-           repeats, min_seconds);
+           repeats, min_seconds, use_cpu_time ? " --cpu-time" : "");
   FILE *pipe = popen(command, "r");
   if (!pipe) return 0.0;
   char line[256];

@@ -316,7 +316,12 @@ static void start_track(fer_tracker *t, track *tr, const fer_rect *box,
   t->next_id = t->next_id == INT32_MAX ? 1 : t->next_id + 1;
   tr->missed = 0;
   tr->last_box = *box;
-  smooth_box(tr, box, 0.0);
+  /* Assigned, not smoothed with weight 0: the slot may hold garbage (even
+   * NaN, and 0 * NaN is NaN). */
+  tr->box[0] = box->x;
+  tr->box[1] = box->y;
+  tr->box[2] = box->width;
+  tr->box[3] = box->height;
   if (t->num_classes > 0)
     memcpy(tr->probs, probs, (size_t)t->num_classes * sizeof(float));
 }

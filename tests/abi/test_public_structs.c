@@ -10,5 +10,10 @@ int main(void) {
   CHECK_EQ_INT(offsetof(fer_rect, width), 8);
   CHECK_EQ_INT(offsetof(fer_rect, height), 12);
   CHECK_EQ_INT(sizeof(fer_status), sizeof(int));
+  CHECK_EQ_INT(sizeof(fer_detection), 32);
+  CHECK_EQ_INT(offsetof(fer_detection, box), 0);
+  CHECK_EQ_INT(offsetof(fer_detection, neighbors), 16);
+  CHECK_EQ_INT(offsetof(fer_detection, reserved), 20);
+  CHECK_EQ_INT(offsetof(fer_detection, score), 24);
   return harness_finish();
 }

@@ -410,6 +410,28 @@ static void test_encoder(void) {
   for (int k = 0; k < n; k++) fer_image_free(images[k]);
 }
 
+/* Through the public API: fer_image_decode recognises PNG, and
+ * fer_image_encode(FER_IMAGE_FORMAT_PNG) writes what it reads back. */
+static void test_public_api(void) {
+  char path[4096];
+  size_t size;
+  fixture_path(path, sizeof path, "adam7_rgb8_37x23.png");
+  uint8_t *png = util_read_file(path, &size);
+  CHECK(png != NULL);
+  if (!png) return;
+  fer_image *img = NULL, *back = NULL;
+  CHECK_OK(fer_image_decode(png, size, FER_DECODE_DEFAULT, &img));
+  void *data = NULL;
+  size_t data_size = 0;
+  if (img) CHECK_OK(fer_image_encode(img, FER_IMAGE_FORMAT_PNG, &data, &data_size));
+  if (data) CHECK_OK(fer_image_decode(data, data_size, FER_DECODE_DEFAULT, &back));
+  CHECK(img && back && images_equal(img, back));
+  fer_free(data);
+  fer_image_free(back);
+  fer_image_free(img);
+  free(png);
+}
+
 int main(int argc, char **argv) {
   python = util_python(argc, argv);
   if (python) {
@@ -424,5 +446,6 @@ int main(int argc, char **argv) {
   RUN(test_corruption);
   RUN(test_allocation_failures);
   RUN(test_encoder);
+  RUN(test_public_api);
   return harness_finish();
 }

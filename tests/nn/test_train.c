@@ -152,6 +152,7 @@ static void test_settings(void) {
   CHECK_OK(fer_optimizer_param_info(FER_OPT_BETA2, &name, &def, &lo, &hi));
   CHECK(strcmp(name, "beta2") == 0 && def == 0.999 && lo <= def && def <= hi);
   CHECK_OK(fer_optimizer_set(opt, FER_OPT_BETA2, hi));
+  fer_optimizer_free(opt);
   CHECK_STATUS(fer_optimizer_create((fer_optimizer_kind)7, &opt), FER_ERR_INVALID_ARGUMENT);
   CHECK(opt == NULL);
   fer_schedule *s = NULL;

@@ -12,15 +12,57 @@ from . import errors
 from ._lib import load_library
 from .errors import LibferError
 from .image import Image
+from .model import Model, Predictor
+from .optim import Optimizer, Schedule
+from .dataset import (Augment, Dataset, Metrics, epoch_order, fer2013_class_names,
+                      save_svg, training_curves_svg)
+from .training import StopTraining, evaluate, fit
+from .detect import Cascade, Detector
+from .video import Tracker, Y4MReader, Y4MWriter
 
-__all__ = ["Image", "LibferError", "errors", "load_library", "version",
-           "set_num_threads", "get_num_threads"]
+__all__ = ["Cascade", "Detector", "Tracker", "Y4MReader", "Y4MWriter", "Image",
+           "Model", "Predictor", "Optimizer", "Schedule", "Dataset", "Augment",
+           "Metrics", "StopTraining", "fit", "evaluate", "epoch_order",
+           "fer2013_class_names", "training_curves_svg", "save_svg",
+           "LibferError", "errors", "load_library", "version", "status_string",
+           "last_error", "clear_error", "version_number",
+           "has_openmp", "set_num_threads", "get_num_threads"]
 
 
 def version():
     """The C library's version string."""
     from . import _lib
     return _lib.fn("fer_version")().decode()
+
+
+def status_string(status):
+    """The C name of a status code ("FER_ERR_FORMAT")."""
+    from . import _lib
+    return _lib.fn("fer_status_string")(int(status)).decode()
+
+
+def last_error():
+    """This thread's last libfer error message ("" when none)."""
+    from . import _lib
+    return _lib.last_error()
+
+
+def clear_error():
+    """Forget this thread's last error message."""
+    from . import _lib
+    _lib.fn("fer_clear_error")()
+
+
+def version_number():
+    """major * 10000 + minor * 100 + patch."""
+    from . import _lib
+    return _lib.fn("fer_version_number")()
+
+
+def has_openmp():
+    """True when the library was built with OpenMP."""
+    from . import _lib
+    return bool(_lib.fn("fer_has_openmp")())
 
 
 def set_num_threads(n):

@@ -31,6 +31,12 @@ def _candidates(explicit=None):
     for folder in (here, os.path.dirname(here)):
         for path in sorted(glob.glob(os.path.join(folder, "libfer.so*"))):
             yield "next to the package", path
+    # Installed by meson (-Dpython=enabled): _config.py records where the
+    # library went, relative to the package first so that a DESTDIR or a
+    # moved prefix still works.
+    for how, folder in _installed_libdirs(here):
+        for path in sorted(glob.glob(os.path.join(folder, "libfer.so.*"))):
+            yield how, path
     # A checkout: bindings/python/libfer -> the repository root's build dirs.
     root = os.path.dirname(os.path.dirname(os.path.dirname(here)))
     for build in sorted(glob.glob(os.path.join(root, "build*"))):
@@ -40,11 +46,22 @@ def _candidates(explicit=None):
     yield "system loader", found or "libfer.so.0"
 
 
+def _installed_libdirs(here):
+    try:
+        from . import _config
+    except ImportError:  # a checkout or a pip install: no meson record
+        return []
+    relative = os.path.normpath(os.path.join(here, _config.LIBDIR_FROM_PACKAGE))
+    return [("meson install libdir", relative),
+            ("meson install libdir", _config.LIBDIR)]
+
+
 def load_library(path=None):
     """Load libfer (once) and return the ctypes handle.
 
     Search order: ``path``, ``$LIBFER_LIBRARY``, next to this package, the
-    meson build folders of a checkout, then the system loader. Raises
+    libdir recorded by a meson install (``_config.py``), the meson build
+    folders of a checkout, then the system loader. Raises
     ``LibraryNotFoundError`` listing every place tried.
     """
     global _lib
@@ -58,6 +75,11 @@ def load_library(path=None):
                 lib.fer_version  # a libfer, not some other libfer.so
             except (OSError, AttributeError) as exc:
                 tried.append("%s: %s (%s)" % (how, candidate, exc))
+                if how in ("explicit path", "$" + _ENV_VAR):
+                    # A library the caller named must not be silently
+                    # replaced by another one found further down the list.
+                    raise errors.LibraryNotFoundError(
+                        "cannot load the libfer named by the %s: %s" % (how, tried[-1]))
                 continue
             _declare(lib)
             _lib = lib
@@ -125,6 +147,15 @@ def fn(name):
     f = getattr(lib, name, None)
     if f is None:
         raise errors.LibferError("this libfer build has no %s" % name)
+    return f
+
+
+def raw_function(name, restype, *argtypes):
+    """A second, separately declared function object for ``name``, for hot
+    paths that pass plain addresses (ints) instead of typed pointers."""
+    f = load_library()[name]  # indexing makes a new object; attributes are cached
+    f.restype = restype
+    f.argtypes = list(argtypes)
     return f
 
 

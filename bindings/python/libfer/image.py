@@ -48,6 +48,11 @@ signature("fer_image_flip_horizontal", c_status, c_ptr)
 signature("fer_image_draw_rect", c_status, c_ptr, ctypes.POINTER(Rect), ctypes.c_uint32, c_int)
 signature("fer_image_fill_rect", c_status, c_ptr, ctypes.POINTER(Rect), ctypes.c_uint32)
 signature("fer_image_draw_text", c_status, c_ptr, c_int, c_int, c_str, c_int, ctypes.c_uint32)
+signature("fer_image_max_side", c_int)
+signature("fer_image_max_pixels", ctypes.c_long)
+signature("fer_image_data_mutable", c_ptr, c_ptr)
+signature("fer_image_from_yuv420", c_status, c_ptr, c_size, c_ptr, c_size, c_ptr, c_size,
+          c_int, c_int, c_int, ctypes.POINTER(c_ptr))
 signature("fer_image_text_size", None, c_str, c_int, ctypes.POINTER(c_int), ctypes.POINTER(c_int))
 
 
@@ -172,6 +177,25 @@ class Image(Handle):
         stride = arr.strides[0] if arr.flags["C_CONTIGUOUS"] else 0
         return cls.from_bytes(_np.ascontiguousarray(arr), width, height, fmt, stride)
 
+    @classmethod
+    def from_yuv420(cls, y, u, v, width, height, y_stride=0, u_stride=0, v_stride=0,
+                    nv12=False):
+        """From separate BT.601 4:2:0 planes (bytes-like or arrays); for NV12
+        pass the interleaved UV plane as ``u`` and None as ``v``."""
+        planes = [_buffer_address(p) if p is not None else (None, None, 0) for p in (y, u, v)]
+        out = c_ptr()
+        _lib.call("fer_image_from_yuv420", planes[0][0], y_stride, planes[1][0], u_stride,
+                  planes[2][0], v_stride, width, height,
+                  PIXEL_FORMATS["NV12" if nv12 else "I420"], ctypes.byref(out))
+        del planes
+        return cls(out.value)
+
+    @staticmethod
+    def limits():
+        """{"max_side", "max_pixels"}: larger images are refused."""
+        return {"max_side": _lib.fn("fer_image_max_side")(),
+                "max_pixels": _lib.fn("fer_image_max_pixels")()}
+
     # -- properties --------------------------------------------------------
     @property
     def width(self):
@@ -190,6 +214,31 @@ class Image(Handle):
         """(height, width) or (height, width, 3), as numpy would give."""
         c = self.channels
         return (self.height, self.width) if c == 1 else (self.height, self.width, c)
+
+    @property
+    def stride(self):
+        """Bytes between rows of the image's own memory."""
+        return _lib.fn("fer_image_stride")(self._h)
+
+    def raw(self):
+        """The image's own memory as bytes (rows of ``stride`` bytes)."""
+        h = self._h
+        return ctypes.string_at(_lib.fn("fer_image_data")(h), self.stride * self.height)
+
+    def write_pixels(self, data):
+        """Overwrite the pixels in place from tightly packed rows in the
+        image's own layout (gray, or R,G,B): bytes-like or a uint8 array."""
+        addr, keep, n = _buffer_address(data)
+        w, h, c = self.width, self.height, self.channels
+        if n != w * h * c:
+            raise errors.InvalidArgumentError(
+                "%d bytes given for a %dx%dx%d image" % (n, w, h, c), errors.INVALID_ARGUMENT)
+        dst = _lib.fn("fer_image_data_mutable")(self._h)
+        stride = self.stride
+        for row in range(h):
+            ctypes.memmove(dst + row * stride, addr + row * w * c, w * c)
+        del keep
+        return self
 
     @property
     def orientation(self):

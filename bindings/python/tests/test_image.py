@@ -123,3 +123,72 @@ def test_concurrent_use():
     for t in threads:
         t.join()
     assert all(results) and len(results) == 80
+
+
+HEADERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
+                       "include", "fer")
+
+
+def header_value(header, macro):
+    """An integer #define from the public headers (read as text here)."""
+    import re
+    path = os.path.join(HEADERS, header)
+    if not os.path.isfile(path):
+        pytest.skip("include/fer is not next to the package")
+    text = open(path).read()
+    expr = re.search(r"#define %s\s+(.+)" % macro, text).group(1)
+    return eval(expr.split("/*")[0].replace("L", ""))
+
+
+def test_limits_status_names_and_error_state():
+    assert libfer.Image.limits() == {"max_side": header_value("image.h", "FER_IMAGE_MAX_SIDE"),
+                                     "max_pixels": header_value("image.h", "FER_IMAGE_MAX_PIXELS")}
+    assert libfer.Model.limits() == {
+        "max_layers": header_value("nn.h", "FER_MODEL_MAX_LAYERS"),
+        "max_params": header_value("nn.h", "FER_MODEL_MAX_PARAMS")}
+    assert libfer.status_string(errors.FORMAT) == "FER_ERR_FORMAT"
+    assert libfer.status_string(999) == "FER_ERR_UNKNOWN"
+    with pytest.raises(errors.InvalidArgumentError) as info:
+        libfer.set_num_threads(-1)
+    assert info.value.status_name == "FER_ERR_INVALID_ARGUMENT"
+    assert libfer.last_error() and libfer.last_error() in str(info.value)
+    libfer.clear_error()
+    assert libfer.last_error() == ""
+
+
+def test_memory_access_copy_fill_and_conversions():
+    rng = np.random.default_rng(9)
+    gray = rng.integers(0, 256, (5, 7), dtype=np.uint8)
+    img = libfer.Image.from_array(gray)
+    assert img.stride >= 7
+    raw = np.frombuffer(img.raw(), dtype=np.uint8).reshape(5, img.stride)
+    assert np.array_equal(raw[:, :7], gray)
+    twin = img.copy()
+    img.write_pixels(gray[::-1].copy())
+    assert np.array_equal(img.to_array(), gray[::-1])
+    assert np.array_equal(twin.to_array(), gray)  # the copy is independent
+    with pytest.raises(errors.InvalidArgumentError):
+        img.write_pixels(b"\0" * 3)
+    rgb = twin.to_rgb()
+    assert rgb.shape == (5, 7, 3)
+    assert all(np.array_equal(rgb.to_array()[:, :, c], gray) for c in range(3))
+    rgb.fill_rect((1, 1, 3, 2), (10, 20, 30))
+    arr = rgb.to_array()
+    assert (arr[1:3, 1:4] == [10, 20, 30]).all() and np.array_equal(arr[0, :, 0], gray[0])
+    assert twin.orientation == 1
+
+
+def test_from_yuv420_matches_opencv():
+    cv2 = pytest.importorskip("cv2")
+    rng = np.random.default_rng(10)
+    w, h = 8, 6
+    y = rng.integers(16, 236, (h, w), dtype=np.uint8)
+    u = rng.integers(16, 241, (h // 2, w // 2), dtype=np.uint8)
+    v = rng.integers(16, 241, (h // 2, w // 2), dtype=np.uint8)
+    expect = cv2.cvtColor(np.concatenate([y.ravel(), u.ravel(), v.ravel()]).reshape(h * 3 // 2, w),
+                          cv2.COLOR_YUV2RGB_I420)
+    got = libfer.Image.from_yuv420(y, u, v, w, h).to_array()
+    assert np.abs(got.astype(int) - expect).max() <= 1
+    uv = np.stack([u, v], axis=2).reshape(h // 2, w)
+    nv12 = libfer.Image.from_yuv420(y.tobytes(), uv.tobytes(), None, w, h, nv12=True)
+    assert np.array_equal(nv12.to_array(), got)

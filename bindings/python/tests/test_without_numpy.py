@@ -1,0 +1,64 @@
+"""Everything works without numpy: bytes, bytearray, memoryview and lists.
+
+Runs in a subprocess where ``import numpy`` fails."""
+import os
+import subprocess
+import sys
+
+PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+SCRIPT = r'''
+import sys
+sys.modules["numpy"] = None  # import numpy now raises ImportError
+import libfer
+from libfer import errors
+
+img = libfer.Image.from_bytes(bytearray(range(12)), 4, 3, "GRAY")
+assert img.to_bytes() == bytes(range(12))
+assert libfer.Image.from_bytes(memoryview(bytes(36)), 4, 3, "RGB").channels == 3
+try:
+    img.to_array()
+except libfer.LibferError as e:
+    assert "numpy" in str(e)
+else:
+    raise AssertionError("to_array without numpy")
+
+m = libfer.Model((1, 2, 2)).add_flatten().add_dense(2).add_softmax()
+m.init_weights(seed=1)
+probs = m.predict_proba([[[[0.1, 0.2], [0.3, 0.4]]]])
+assert isinstance(probs, list) and len(probs) == 1 and abs(sum(probs[0]) - 1) < 1e-5
+assert m.predict([[[[0.1, 0.2], [0.3, 0.4]]]]) == [max(range(2), key=lambda i: probs[0][i])]
+w = m.get_tensor(1)
+assert isinstance(w, list) and len(w) == 8
+p = m.predictor()
+assert abs(p.predict_proba([0.1, 0.2, 0.3, 0.4])[0][0] - probs[0][0]) < 1e-6
+face = libfer.Image.from_bytes(bytes(range(0, 250, 10))[:16], 4, 4, "GRAY")
+assert set(m.predict(face)["probabilities"]) == {"0", "1"} or len(m.predict(face)["probabilities"]) == 2
+
+x = [[[[200, 210], [10, 20]]], [[[10, 20], [200, 210]]]] * 8
+y = [0, 1] * 8
+ds = libfer.Dataset.from_arrays(x, y, class_names=["top", "bottom"])
+assert len(ds) == 16 and ds.pixels(1) == bytes([10, 20, 200, 210])
+bx, by = ds.make_batch([0, 1], scale=1.0)
+assert bx == [200.0, 210.0, 10.0, 20.0, 10.0, 20.0, 200.0, 210.0] and by == [0, 1]
+history = m.fit(ds, epochs=30, batch_size=4, optimizer="sgd", learning_rate=0.5)
+assert history["loss"][-1] < history["loss"][0]
+assert m.evaluate(ds)["accuracy"] == 1.0
+floats = [[[[v / 255 for v in row] for row in img_] for img_ in s] for s in x]
+assert m.fit(floats, y, epochs=1)["loss"]
+
+met = libfer.Metrics(["a", "b"])
+met.add_probs([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]], [0, 1, 1])
+assert abs(met.accuracy - 2 / 3) < 1e-9 and met.confusion() == [[1, 0], [1, 1]]
+aug = libfer.Augment(flip_prob=1)
+assert aug.apply(bytes([1, 2, 3]), (1, 1, 3)) == [3.0, 2.0, 1.0]
+assert libfer.Model.from_bytes(m.to_bytes()).to_text() == m.to_text()
+print("OK")
+'''
+
+
+def test_everything_without_numpy():
+    env = dict(os.environ, PYTHONPATH=PACKAGE_ROOT, PYTHONDONTWRITEBYTECODE="1")
+    result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
+                            env=env, timeout=120)
+    assert result.returncode == 0 and result.stdout.strip() == "OK", result.stderr

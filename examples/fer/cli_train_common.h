@@ -1,0 +1,31 @@
+/* Pieces `fer train` and `fer eval` share: loading a data set named on the
+ * command line (FER2013 CSV/CSV.gz with a Usage selection, or a folder of
+ * class folders), parsing numbers, and progress printing. */
+#ifndef FER_CLI_TRAIN_COMMON_H
+#define FER_CLI_TRAIN_COMMON_H
+
+#include <fer.h>
+
+/* "training", "publictest", "privatetest", "all" (any case); -1 otherwise. */
+int cli_parse_usage(const char *text);
+
+/* Loads `path`: a directory as a folder layout with the FER2013 class names
+ * (gray 48x48), anything else as a FER2013 CSV keeping `usage` rows.
+ * Prints the reason to stderr and returns NULL on failure. */
+fer_dataset *cli_load_dataset(const char *path, fer_usage usage);
+
+/* Strict number parsing: the whole text must be a finite number. */
+int cli_parse_double(const char *text, double *out);
+
+/* Progress: a fer_train_callback that prints to stderr. On a terminal one
+ * line per epoch updated in place (batch i/n, images/s, ETA, running loss
+ * and accuracy); otherwise one line per finished epoch; nothing when quiet. */
+typedef struct cli_progress {
+  int quiet;
+  int terminal;
+} cli_progress;
+int cli_progress_callback(void *user, fer_train_event event, int epoch,
+                          int epochs, long batch, long batches,
+                          const double *metrics, int metric_count);
+
+#endif

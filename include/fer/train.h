@@ -1,0 +1,202 @@
+/*
+ * libfer fit loop: trains a fer_model on a fer_dataset for a number of
+ * epochs with shuffling, augmentation, validation, class weights, label
+ * smoothing, an engine optimizer and schedule, and Keras-style callbacks
+ * (reduce-LR-on-plateau, best-model checkpoint, early stopping with restore
+ * of the best weights, a per-epoch history CSV and a user callback), and
+ * resumes from a training-state file written atomically after every epoch.
+ *
+ * Determinism: everything random is a function of the seed and of (epoch,
+ * step) or of state saved in the training-state file (shuffle order via
+ * fer_epoch_order, augmentation via fer_augment_apply, dropout via the
+ * model's generator, which the state file records), so two runs with the
+ * same seed, data and thread count give bit-identical weights, and so does a
+ * run killed at any point and resumed from its state file.
+ *
+ * Thread safety: a fer_trainer belongs to one thread at a time; fit needs
+ * exclusive access to the model. The library never prints: progress is
+ * reported through the user callback.
+ */
+#ifndef FER_TRAIN_H
+#define FER_TRAIN_H
+
+#include "core.h"
+#include "data.h"
+#include "nn.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct fer_trainer fer_trainer;
+
+/* Quantities the trainer watches (monitor keys take these values) and the
+ * slots of the metrics array handed to the user callback and kept in the
+ * history. Values are part of the ABI. */
+typedef enum fer_train_metric {
+  FER_METRIC_LOSS = 0,          /* mean training loss of the epoch so far */
+  FER_METRIC_ACCURACY = 1,      /* training accuracy of the epoch so far */
+  FER_METRIC_VAL_LOSS = 2,      /* validation cross-entropy (NaN: none) */
+  FER_METRIC_VAL_ACCURACY = 3,  /* validation accuracy (NaN: none) */
+  FER_METRIC_LEARNING_RATE = 4, /* learning rate used during the epoch */
+  FER_METRIC_SECONDS = 5,       /* wall seconds of the epoch so far (at the
+                                   epoch event: with validation) */
+  FER_METRIC_IMAGES = 6         /* training images seen in the epoch so far */
+} fer_train_metric;
+#define FER_TRAIN_METRIC_COUNT 7
+FER_API int fer_train_metric_count(void);
+/* "loss", "acc", "val_loss", "val_acc", "lr", "seconds", "images" (the
+ * history CSV column names); NULL for an unknown metric. */
+FER_API const char *fer_train_metric_name(fer_train_metric metric);
+
+/* Keys of fer_trainer_set/get. All values are doubles; integer keys reject
+ * fractions. fer_trainer_param_info gives name, default and bounds. Values
+ * are part of the ABI. */
+typedef enum fer_train_param {
+  FER_TRAIN_EPOCHS = 1,              /* total epochs, default 30 */
+  FER_TRAIN_BATCH_SIZE = 2,          /* default 64 */
+  FER_TRAIN_SHUFFLE = 3,             /* 1: fer_epoch_order each epoch (default) */
+  FER_TRAIN_SEED = 4,                /* shuffle, split, dropout; default 0 */
+  FER_TRAIN_THREADS = 5,             /* 0: leave the library's setting */
+  FER_TRAIN_VALIDATION_FRACTION = 6, /* held out of the training set when no
+                                        validation set is given; default 0 */
+  FER_TRAIN_BALANCED_WEIGHTS = 7,    /* 1: class weights n / (K n_c) */
+  FER_TRAIN_LABEL_SMOOTHING = 8,     /* [0, 1), default 0 */
+  FER_TRAIN_PLATEAU_FACTOR = 9,      /* reduce-LR-on-plateau; 0 = off (default) */
+  FER_TRAIN_PLATEAU_PATIENCE = 10,   /* epochs without improvement, default 10 */
+  FER_TRAIN_PLATEAU_MIN_LR = 11,     /* floor, default 0 */
+  FER_TRAIN_PLATEAU_MONITOR = 12,    /* a fer_train_metric, default VAL_LOSS */
+  FER_TRAIN_PLATEAU_MIN_DELTA = 13,  /* absolute improvement needed, 1e-4 */
+  FER_TRAIN_EARLY_STOP_PATIENCE = 14, /* early stopping; 0 = off (default) */
+  FER_TRAIN_EARLY_STOP_MONITOR = 15, /* default VAL_LOSS */
+  FER_TRAIN_RESTORE_BEST = 16,       /* 1: on an early stop, restore the best
+                                        weights (default 0) */
+  FER_TRAIN_CHECKPOINT_MONITOR = 17, /* default VAL_ACCURACY */
+  FER_TRAIN_EVAL_BATCH_SIZE = 18     /* validation batch, default 256 */
+} fer_train_param;
+
+/* Paths the trainer writes (each atomically). NULL or "" = off. */
+typedef enum fer_train_path {
+  FER_TRAIN_PATH_STATE = 1,      /* training state: written after every epoch,
+                                    resumed from when it exists */
+  FER_TRAIN_PATH_CHECKPOINT = 2, /* best model (fer_model_save), written only
+                                    when the checkpoint monitor improves */
+  FER_TRAIN_PATH_HISTORY = 3     /* per-epoch CSV: epoch,loss,acc,val_loss,
+                                    val_acc,lr,seconds */
+} fer_train_path;
+
+/* Events of the user callback. */
+typedef enum fer_train_event {
+  FER_TRAIN_EVENT_BATCH = 1, /* after each training step */
+  FER_TRAIN_EVENT_EPOCH = 2  /* after an epoch: validation done, callbacks
+                                run, history and state written */
+} fer_train_event;
+
+/* The user callback: `epoch` is 0-based, `batch` 1-based within the epoch
+ * (equal to `batches` at the epoch event), `metrics` has `metric_count`
+ * values indexed by fer_train_metric (running means at batch events).
+ * Return 0 to go on, non-zero to stop: fit then returns FER_ERR_CANCELLED
+ * (after an epoch event the state of that epoch is already saved; a stop
+ * in the middle of an epoch loses that epoch's partial progress on
+ * resume). Called on the thread that called fit. */
+typedef int (*fer_train_callback)(void *user, fer_train_event event,
+                                  int epoch, int epochs, long batch,
+                                  long batches, const double *metrics,
+                                  int metric_count);
+
+/* A trainer with every key at its default. The optimizer defaults to Adam
+ * (lr 1e-3) owned by the trainer. Free with fer_trainer_free().
+ * Statuses: FER_ERR_INVALID_ARGUMENT (NULL out), FER_ERR_OUT_OF_MEMORY. */
+FER_API fer_status fer_trainer_create(fer_trainer **out);
+FER_API void fer_trainer_free(fer_trainer *tr);
+
+/* Sets / gets one key. Statuses: FER_ERR_NOT_FOUND (unknown key),
+ * FER_ERR_INVALID_ARGUMENT (outside the bounds, NaN, a fraction for an
+ * integer key; the message names the key and its bounds), FER_ERR_MISUSE. */
+FER_API fer_status fer_trainer_set(fer_trainer *tr, fer_train_param key,
+                                   double value);
+FER_API fer_status fer_trainer_get(const fer_trainer *tr, fer_train_param key,
+                                   double *value);
+/* Name ("epochs"), default and inclusive bounds of a key; outputs may be
+ * NULL. FER_ERR_NOT_FOUND for an unknown key. */
+FER_API fer_status fer_trainer_param_info(fer_train_param key,
+                                          const char **name,
+                                          double *default_value,
+                                          double *min_value,
+                                          double *max_value);
+/* The key called `name`, or FER_ERR_NOT_FOUND. */
+FER_API fer_status fer_trainer_param_find(const char *name,
+                                          fer_train_param *key);
+
+/* Sets a path (copied; NULL or "" turns it off). FER_ERR_NOT_FOUND for an
+ * unknown key, FER_ERR_OUT_OF_MEMORY, FER_ERR_MISUSE. */
+FER_API fer_status fer_trainer_set_path(fer_trainer *tr, fer_train_path key,
+                                        const char *path);
+
+/* The optimizer and the per-epoch schedule (stepped with the plateau
+ * monitor's metric). Borrowed: they must outlive fit, and the trainer never
+ * frees them. NULL optimizer = the trainer's own Adam; NULL schedule = none.
+ * The optimizer's state is part of the training state. */
+FER_API fer_status fer_trainer_set_optimizer(fer_trainer *tr,
+                                             fer_optimizer *opt);
+FER_API fer_status fer_trainer_set_schedule(fer_trainer *tr,
+                                            fer_schedule *sched);
+/* Augmentation of training batches (borrowed; NULL = none). */
+FER_API fer_status fer_trainer_set_augment(fer_trainer *tr,
+                                           const fer_augment *aug);
+/* Explicit class weights (copied; count = classes), or NULL to clear. They
+ * take precedence over FER_TRAIN_BALANCED_WEIGHTS. */
+FER_API fer_status fer_trainer_set_class_weights(fer_trainer *tr,
+                                                 const float *weights,
+                                                 int count);
+FER_API fer_status fer_trainer_set_callback(fer_trainer *tr,
+                                            fer_train_callback fn, void *user);
+
+/* The "balanced" class weights of a data set, as scikit-learn and Keras
+ * compute them: w_c = n / (K n_c), 0 for an absent class. Writes K =
+ * fer_dataset_class_count() floats. Statuses: FER_ERR_BUFFER_TOO_SMALL
+ * (capacity < K), FER_ERR_INVALID_ARGUMENT (empty data set), MISUSE. */
+FER_API fer_status fer_dataset_balanced_weights(const fer_dataset *ds,
+                                                float *weights, int capacity);
+
+/* Trains `model` on `train`, validating on `validation` (may be NULL: then a
+ * seeded stratified FER_TRAIN_VALIDATION_FRACTION of `train` is held out, or
+ * none). With a state path that exists, first restores everything from it
+ * (weights, optimizer, schedule, callbacks, generator, epoch, history) and
+ * continues after its last epoch; the model must have the architecture the
+ * state was written with. The model's label smoothing, class weights and
+ * dropout seed are set from the trainer. On return the model holds the
+ * final weights (the best ones when early stopping restored them).
+ * Statuses: FER_OK (all epochs done or stopped early), FER_ERR_CANCELLED
+ * (the user callback stopped it), FER_ERR_SHAPE (data and model shapes or
+ * class counts differ), FER_ERR_INVALID_ARGUMENT, FER_ERR_IO (a file could
+ * not be written), the state loader's statuses (FER_ERR_FORMAT,
+ * FER_ERR_TRUNCATED, FER_ERR_CHECKSUM, FER_ERR_VERSION), the engine's, and
+ * FER_ERR_OUT_OF_MEMORY. */
+FER_API fer_status fer_trainer_fit(fer_trainer *tr, fer_model *model,
+                                   const fer_dataset *train,
+                                   const fer_dataset *validation);
+
+/* The history so far (after fit, or after a resume): the number of epochs
+ * recorded, and the metrics of epoch `epoch` (0-based) into `metrics`
+ * (capacity values, up to FER_TRAIN_METRIC_COUNT are written).
+ * FER_ERR_INVALID_ARGUMENT for an epoch out of range. */
+FER_API int fer_trainer_history_count(const fer_trainer *tr);
+FER_API fer_status fer_trainer_history_get(const fer_trainer *tr, int epoch,
+                                           double *metrics, int capacity);
+/* 1-based epoch of the best checkpoint-monitor value so far (0: none) and
+ * that value. */
+FER_API int fer_trainer_best_epoch(const fer_trainer *tr, double *best);
+
+/* Checks a training-state file in memory without training: FER_OK when it
+ * is well-formed (every section, checksum and bound), else the loader's
+ * status and message. For tools and fuzzing. */
+FER_API fer_status fer_train_state_validate(const void *data, size_t size);
+/* The training-state format version this library writes and reads. */
+FER_API int fer_train_state_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FER_TRAIN_H */

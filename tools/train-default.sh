@@ -1,0 +1,24 @@
+#!/bin/sh
+# Trains the shipped default model (`fer train --net default`, architecture
+# in models/default.arch): AdamW with cosine decay, label smoothing, strong
+# augmentation (flip, shift, rotation, zoom, random erasing), best checkpoint
+# on PublicTest accuracy. Resumable: run it again with the same arguments to
+# continue from RUN_DIR/default.state.
+#
+#   tools/train-default.sh FER_BINARY FER2013 RUN_DIR [THREADS] [EPOCHS]
+set -eu
+fer=$1 csv=$2 run=$3 threads=${4:-2} epochs=${5:-40}
+mkdir -p "$run"
+# A folder is the Kaggle layout (train/ and test/); a file is the CSV.
+if [ -d "$csv" ]; then
+  data="$csv/train --val $csv/test"
+else
+  data="$csv --usage training --val-usage publictest"
+fi
+exec "$fer" train --net default --init-seed 0 --seed 0 \
+  --epochs "$epochs" --batch 64 --optimizer adamw --lr 2e-3 \
+  --weight-decay 0.05 --schedule cosine --label-smoothing 0.1 \
+  --flip 0.5 --shift 0.1 --rotate 10 --zoom 0.1 --erase 0.25 \
+  $data --threads "$threads" \
+  --state "$run/default.state" --history "$run/default-history.csv" \
+  --curves "$run/default-curves.svg" --out "$run/default.ferm"
