@@ -10,6 +10,7 @@
  *   fer/video.h   Y4M video in and out, the face tracker
  *   fer/data.h    training data: data sets, augmentation, metrics, charts
  *   fer/train.h   the fit loop: callbacks, resumable training state
+ *   fer/analyze.h the whole pipeline: detect, crop, classify, annotate
  *
  * API conventions (they hold for every function in every part):
  *
@@ -43,5 +44,6 @@
 #include "fer/video.h"
 #include "fer/data.h"
 #include "fer/train.h"
+#include "fer/analyze.h"
 
 #endif /* FER_H */

@@ -33,6 +33,9 @@ int cmd_train_cascade(int argc, char **argv);
   {"detect", "find faces with a Viola-Jones cascade", cmd_detect}, \
   {"summary", "print a model's layers, shapes and parameter counts", cmd_summary}, \
   {"train", "train a network on FER2013 (CSV or folders)", cmd_train}, \
-  {"eval", "evaluate a model on a data set", cmd_eval},
+  {"eval", "evaluate a model on a data set", cmd_eval}, \
+  {"analyze", "find faces in images and classify their expressions", cmd_analyze}, \
+  {"video", "expressions in a Y4M video, tracked, annotated", cmd_video}, \
+  {"predict", "classify images that are already face crops", cmd_predict},
 
 #endif

@@ -1,0 +1,237 @@
+/*
+ * fer video: expressions in a Y4M video, frame by frame, with tracking.
+ *
+ *   fer video IN.y4m|- [-o OUT.y4m|-] [--json FILE|-] [options]
+ *
+ * Any video goes through a pipe:
+ *   ffmpeg -i in.mp4 -f yuv4mpegpipe - | fer video - -o out.y4m
+ * JSON lines (one per frame) go to stdout when the video goes to a file,
+ * or to --json FILE.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli_analyzer.h"
+
+#define MAX_FACES 256
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: fer video IN.y4m|- [-o OUT.y4m|-] [--json FILE|-] [options]\n"
+          "\n"
+          "Reads a Y4M video (a file, or - for standard input), finds and classifies\n"
+          "the faces of every frame, follows each face with a tracker (stable ids,\n"
+          "smoothed probabilities) and writes the annotated video (-o) and one JSON\n"
+          "line per frame (to standard output when -o is a file or absent, or to\n"
+          "--json FILE). Convert other formats with ffmpeg:\n"
+          "  ffmpeg -i in.mp4 -f yuv4mpegpipe - | fer video - -o out.y4m\n"
+          "\n"
+          "options:\n"
+          "  -o, --output FILE|-   annotated Y4M video (- = standard output)\n"
+          "  --json FILE|-         per-frame JSON lines (default: standard output\n"
+          "                        unless the video goes there)\n"
+          "  --smoothing A         probability smoothing, 0..0.99 (default 0.6)\n"
+          "  --max-missed N        frames a face may be missed before its track ends\n"
+          "                        (default 5)\n");
+  cli_analyzer_usage(out);
+  fprintf(out, "\nExit status: 0 ok, 1 the video or a file could not be used, 2 usage.\n");
+}
+
+typedef struct video_job {
+  fer_analyzer *analyzer;
+  fer_tracker *tracker;
+  fer_y4m_reader *reader;
+  fer_y4m_writer *writer;
+  FILE *json;
+  int k;
+  fer_face faces[MAX_FACES];
+  fer_rect boxes[MAX_FACES], smoothed_boxes[MAX_FACES];
+  int32_t ids[MAX_FACES];
+  int top[MAX_FACES];
+  float *probs, *smoothed;
+} video_job;
+
+static void write_json_frame(video_job *job, long frame, size_t n) {
+  const fer_model *model = fer_analyzer_model(job->analyzer);
+  fprintf(job->json, "{\"frame\":%ld,\"faces\":[", frame);
+  for (size_t i = 0; i < n; i++) {
+    const fer_rect *b = &job->smoothed_boxes[i];
+    fprintf(job->json, "%s{\"id\":%d,\"box\":{\"x\":%d,\"y\":%d,\"width\":%d,\"height\":%d},"
+                       "\"label\":",
+            i ? "," : "", (int)job->ids[i], b->x, b->y, b->width, b->height);
+    cli_json_string(job->json, cli_class_name(model, job->top[i]));
+    fprintf(job->json, ",\"confidence\":%.6f,\"probabilities\":{",
+            job->smoothed[i * (size_t)job->k + (size_t)job->top[i]]);
+    for (int c = 0; c < job->k; c++) {
+      fprintf(job->json, "%s", c ? "," : "");
+      cli_json_string(job->json, cli_class_name(model, c));
+      fprintf(job->json, ":%.6f", job->smoothed[i * (size_t)job->k + (size_t)c]);
+    }
+    fprintf(job->json, "}}");
+  }
+  fprintf(job->json, "]}\n");
+  fflush(job->json);
+}
+
+/* One frame: analyse, track, write the JSON line and the annotated frame. */
+static fer_status process_frame(video_job *job, long frame) {
+  fer_image *img = NULL;
+  size_t n = 0;
+  fer_status st = fer_y4m_reader_image(job->reader, 0, &img);
+  if (st == FER_OK) {
+    st = fer_analyzer_run(job->analyzer, img, job->faces, job->probs, MAX_FACES,
+                          (size_t)job->k, &n);
+    if (st == FER_ERR_BUFFER_TOO_SMALL) {
+      st = FER_OK;
+      n = MAX_FACES;
+    }
+  }
+  for (size_t i = 0; i < n; i++) job->boxes[i] = job->faces[i].box;
+  if (st == FER_OK)
+    st = fer_tracker_update(job->tracker, job->boxes, job->probs, (int)n, job->ids,
+                            job->smoothed, job->top, job->smoothed_boxes);
+  if (st == FER_OK && job->json) write_json_frame(job, frame, n);
+  if (st == FER_OK && job->writer) {
+    /* Draw the tracked (smoothed) labels, which do not flicker. */
+    for (size_t i = 0; i < n; i++) {
+      job->faces[i].box = job->smoothed_boxes[i];
+      job->faces[i].label = job->top[i];
+      job->faces[i].confidence = job->smoothed[i * (size_t)job->k + (size_t)job->top[i]];
+    }
+    st = fer_analyzer_annotate(job->analyzer, img, job->faces, n);
+    if (st == FER_OK) st = fer_y4m_writer_write(job->writer, img);
+  }
+  fer_image_free(img);
+  return st;
+}
+
+static int parse_value(const char *flag, const char *text, double *out) {
+  char *end;
+  *out = strtod(text, &end);
+  if (end == text || *end) {
+    fprintf(stderr, "fer video: %s needs a number, not '%s'\n", flag, text);
+    return 0;
+  }
+  return 1;
+}
+
+int cmd_video(int argc, char **argv) {
+  cli_analyzer_options opt = {0};
+  const char *input = NULL, *output = NULL, *json_path = NULL;
+  double smoothing = -1, max_missed = -1;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    int shared = cli_analyzer_parse("video", argc, argv, &i, &opt);
+    if (shared < 0) return CLI_USAGE;
+    if (shared) continue;
+    if (cli_is_help(a)) {
+      usage(stdout);
+      return CLI_OK;
+    }
+    int takes_value = strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 ||
+                      strcmp(a, "--json") == 0 || strcmp(a, "--smoothing") == 0 ||
+                      strcmp(a, "--max-missed") == 0;
+    if (takes_value) {
+      if (i + 1 >= argc) {
+        fprintf(stderr, "fer video: %s needs a value\n", a);
+        return CLI_USAGE;
+      }
+      const char *v = argv[++i];
+      if (a[1] == 'o' || strcmp(a, "--output") == 0) output = v;
+      else if (strcmp(a, "--json") == 0) json_path = v;
+      else if (!parse_value(a, v, strcmp(a, "--smoothing") == 0 ? &smoothing : &max_missed))
+        return CLI_USAGE;
+    } else if (a[0] == '-' && a[1]) {
+      fprintf(stderr, "fer video: unknown option %s\n", a);
+      usage(stderr);
+      return CLI_USAGE;
+    } else if (input) {
+      fprintf(stderr, "fer video: one input video only ('%s' and '%s')\n", input, a);
+      return CLI_USAGE;
+    } else {
+      input = a;
+    }
+  }
+  int video_to_stdout = output && strcmp(output, "-") == 0;
+  if (!input || (json_path && strcmp(json_path, "-") == 0 && video_to_stdout)) {
+    fprintf(stderr, "fer video: %s\n", !input ? "no input video given (use - for standard input)"
+                                              : "the video and the JSON cannot both go to standard output");
+    usage(stderr);
+    return CLI_USAGE;
+  }
+  video_job job;
+  memset(&job, 0, sizeof job);
+  cli_analyzer ca;
+  int rc = cli_analyzer_open("video", &opt, 1, &ca);
+  if (rc != CLI_OK) return rc;
+  job.analyzer = ca.analyzer;
+  job.k = fer_analyzer_num_classes(ca.analyzer);
+  job.probs = malloc((size_t)MAX_FACES * (size_t)job.k * sizeof(float));
+  job.smoothed = malloc((size_t)MAX_FACES * (size_t)job.k * sizeof(float));
+  fer_status st = job.probs && job.smoothed ? FER_OK : FER_ERR_OUT_OF_MEMORY;
+  if (st == FER_OK) st = fer_tracker_create(job.k, &job.tracker);
+  if (st == FER_OK && smoothing >= 0)
+    st = fer_tracker_set(job.tracker, FER_TRACKER_PROB_SMOOTHING, smoothing);
+  if (st == FER_OK && max_missed >= 0)
+    st = fer_tracker_set(job.tracker, FER_TRACKER_MAX_MISSED, max_missed);
+  if (st != FER_OK) {
+    fprintf(stderr, "fer video: %s\n", fer_last_error());
+    rc = st == FER_ERR_INVALID_ARGUMENT ? CLI_USAGE : CLI_FAILURE;
+  }
+  if (rc == CLI_OK && fer_y4m_reader_open(input, &job.reader) != FER_OK) {
+    fprintf(stderr, "fer video: %s\n", fer_last_error());
+    rc = CLI_FAILURE;
+  }
+  if (rc == CLI_OK && output) {
+    /* A closed pipe must give an error we report, not a silent death. */
+    signal(SIGPIPE, SIG_IGN);
+    int num = 0, den = 0;
+    st = fer_y4m_writer_open(output, fer_y4m_reader_width(job.reader),
+                             fer_y4m_reader_height(job.reader), 0, &job.writer);
+    if (st == FER_OK && fer_y4m_reader_frame_rate(job.reader, &num, &den) == FER_OK && num > 0 &&
+        den > 0)
+      st = fer_y4m_writer_set_frame_rate(job.writer, num, den);
+    if (st != FER_OK) {
+      fprintf(stderr, "fer video: %s\n", fer_last_error());
+      rc = CLI_FAILURE;
+    }
+  }
+  if (rc == CLI_OK) {
+    if (json_path && strcmp(json_path, "-") != 0) {
+      job.json = fopen(json_path, "w");
+      if (!job.json) {
+        fprintf(stderr, "fer video: --json %s: cannot create the file\n", json_path);
+        rc = CLI_FAILURE;
+      }
+    } else if (json_path || !video_to_stdout) {
+      job.json = stdout;
+    }
+  }
+  for (int got = 1; rc == CLI_OK;) {
+    st = fer_y4m_reader_next(job.reader, &got);
+    if (st == FER_OK && !got) break;
+    if (st == FER_OK) st = process_frame(&job, fer_y4m_reader_frame_count(job.reader) - 1);
+    if (st != FER_OK) {
+      fprintf(stderr, "fer video: %s: frame %ld: %s\n", input,
+              fer_y4m_reader_frame_count(job.reader), fer_last_error());
+      rc = CLI_FAILURE;
+    }
+  }
+  if (job.writer && fer_y4m_writer_close(job.writer) != FER_OK && rc == CLI_OK) {
+    fprintf(stderr, "fer video: %s: %s\n", output, fer_last_error());
+    rc = CLI_FAILURE;
+  }
+  if (job.json && job.json != stdout && fclose(job.json) != 0 && rc == CLI_OK) {
+    fprintf(stderr, "fer video: --json %s: write failed\n", json_path);
+    rc = CLI_FAILURE;
+  }
+  fer_y4m_reader_free(job.reader);
+  fer_tracker_free(job.tracker);
+  free(job.probs);
+  free(job.smoothed);
+  cli_analyzer_close(&ca);
+  return rc;
+}

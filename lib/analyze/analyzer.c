@@ -1,0 +1,161 @@
+/*
+ * The analyzer object: creation from a model and a cascade, the keyed
+ * parameter table, and the queries. Running it is analyzer_run.c; drawing
+ * is analyzer_annotate.c; the built-in defaults are analyzer_default.c.
+ */
+#include <math.h>
+
+#include "analyzer_internal.h"
+#include "core/core_internal.h"
+
+/* One row per key: name, bounds, default, whether it must be whole, and
+ * the detector key it forwards to (0 when the analyzer keeps it). The
+ * defaults favour speed (30 frames/s at 640x480 on two cores): a coarser
+ * pyramid and no faces under 36 pixels, which the model could not read
+ * well at 48x48 anyway. */
+typedef struct param_row {
+  const char *name;
+  double min, max, default_value;
+  int integer;
+  int min_exclusive;
+  fer_detect_param detector_key;
+} param_row;
+
+static const param_row param_table[FER__ANALYZE_NUM_PARAMS + 1] = {
+    [FER_ANALYZE_SCALE_FACTOR] = {"scale_factor", 1.0, 4.0, 1.2, 0, 1,
+                                  FER_DETECT_SCALE_FACTOR},
+    [FER_ANALYZE_MIN_NEIGHBORS] = {"min_neighbors", 0, 10000, 4, 1, 0,
+                                   FER_DETECT_MIN_NEIGHBORS},
+    [FER_ANALYZE_MIN_SIZE] = {"min_size", 0, 32768, 36, 1, 0,
+                              FER_DETECT_MIN_SIZE},
+    [FER_ANALYZE_MAX_SIZE] = {"max_size", 0, 32768, 0, 1, 0,
+                              FER_DETECT_MAX_SIZE},
+    [FER_ANALYZE_MARGIN] = {"margin", 0, 1, 0, 0, 0, (fer_detect_param)0},
+};
+
+static const param_row *find_param(int key) {
+  if (key < 1 || key > FER__ANALYZE_NUM_PARAMS) return NULL;
+  return &param_table[key];
+}
+
+fer_status fer_analyze_param_info(fer_analyze_param key, const char **name,
+                                  double *min, double *max,
+                                  double *default_value) {
+  const param_row *row = find_param((int)key);
+  if (!row) return fer__fail(FER_ERR_NOT_FOUND, "analyzer: unknown parameter key %d", (int)key);
+  if (name) *name = row->name;
+  if (min) *min = row->min;
+  if (max) *max = row->max;
+  if (default_value) *default_value = row->default_value;
+  return FER_OK;
+}
+
+fer_status fer__analyzer_check(const fer_analyzer *an, const char *caller) {
+  if (!an || an->magic != FER__ANALYZER_MAGIC)
+    return fer__fail(FER_ERR_MISUSE, "%s: NULL or freed analyzer", caller);
+  return FER_OK;
+}
+
+static fer_status apply_param(fer_analyzer *an, int key, double value) {
+  const param_row *row = find_param(key);
+  if (!row) return fer__fail(FER_ERR_NOT_FOUND, "analyzer: unknown parameter key %d", key);
+  int below = row->min_exclusive ? !(value > row->min) : !(value >= row->min);
+  if (!isfinite(value) || below || value > row->max ||
+      (row->integer && value != floor(value)))
+    return fer__fail(FER_ERR_INVALID_ARGUMENT,
+                     "analyzer: %s = %g is outside %s%g, %g]%s", row->name,
+                     value, row->min_exclusive ? "(" : "[", row->min, row->max,
+                     row->integer ? " or not whole" : "");
+  if (row->detector_key) {
+    fer_status st = fer_detector_set(an->detector, row->detector_key, value);
+    if (st != FER_OK) return st;
+  }
+  an->params[key] = value;
+  return FER_OK;
+}
+
+fer_status fer_analyzer_set(fer_analyzer *an, fer_analyze_param key,
+                            double value) {
+  fer_status st = fer__analyzer_check(an, "fer_analyzer_set");
+  return st != FER_OK ? st : apply_param(an, (int)key, value);
+}
+
+fer_status fer_analyzer_get(const fer_analyzer *an, fer_analyze_param key,
+                            double *value) {
+  fer_status st = fer__analyzer_check(an, "fer_analyzer_get");
+  if (st != FER_OK) return st;
+  if (!find_param((int)key))
+    return fer__fail(FER_ERR_NOT_FOUND, "analyzer: unknown parameter key %d", (int)key);
+  if (!value) return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_analyzer_get: value is NULL");
+  *value = an->params[key];
+  return FER_OK;
+}
+
+fer_status fer_analyzer_create(const fer_model *model,
+                               const fer_cascade *cascade,
+                               fer_analyzer **out) {
+  if (!out) return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_analyzer_create: out is NULL");
+  *out = NULL;
+  if (!model || !cascade)
+    return fer__fail(FER_ERR_MISUSE, "fer_analyzer_create: NULL %s",
+                     !model ? "model" : "cascade");
+  int channels = 0, height = 0, width = 0;
+  fer_status st = fer_model_input_shape(model, &channels, &height, &width);
+  if (st != FER_OK) return st;
+  int classes = fer_model_output_size(model);
+  if ((channels != 1 && channels != 3) || height < 1 || width < 1 || classes < 1)
+    return fer__fail(FER_ERR_SHAPE,
+                     "fer_analyzer_create: the model takes %dx%dx%d and gives %d "
+                     "values; an analyzer needs a 1- or 3-channel image input",
+                     channels, height, width, classes);
+  fer_analyzer *an = fer__calloc(1, sizeof *an);
+  if (!an) return fer__fail(FER_ERR_OUT_OF_MEMORY, "fer_analyzer_create: out of memory");
+  an->model = model;
+  an->cascade = cascade;
+  an->channels = channels;
+  an->height = height;
+  an->width = width;
+  an->num_classes = classes;
+  fer_model_get_preprocessing(model, &an->pre_scale, &an->pre_mean, &an->pre_std);
+  st = fer_detector_create(cascade, &an->detector);
+  if (st == FER_OK) st = fer_predictor_create(model, &an->predictor);
+  for (int key = 1; st == FER_OK && key <= FER__ANALYZE_NUM_PARAMS; key++)
+    st = apply_param(an, key, param_table[key].default_value);
+  if (st != FER_OK) {
+    fer_analyzer_free(an);
+    return st;
+  }
+  an->magic = FER__ANALYZER_MAGIC;
+  *out = an;
+  return FER_OK;
+}
+
+void fer_analyzer_free(fer_analyzer *an) {
+  if (!an) return;
+  an->magic = 0;
+  fer_detector_free(an->detector);
+  fer_predictor_free(an->predictor);
+  fer_model_free(an->owned_model);
+  fer_cascade_free(an->owned_cascade);
+  fer__free(an->detections);
+  fer__free(an->batch_input);
+  fer__free(an->batch_output);
+  fer__free(an);
+}
+
+const fer_model *fer_analyzer_model(const fer_analyzer *an) {
+  return fer__analyzer_check(an, "fer_analyzer_model") == FER_OK ? an->model : NULL;
+}
+
+const fer_cascade *fer_analyzer_cascade(const fer_analyzer *an) {
+  return fer__analyzer_check(an, "fer_analyzer_cascade") == FER_OK ? an->cascade : NULL;
+}
+
+int fer_analyzer_num_classes(const fer_analyzer *an) {
+  return fer__analyzer_check(an, "fer_analyzer_num_classes") == FER_OK ? an->num_classes : 0;
+}
+
+const char *fer_analyzer_class_name(const fer_analyzer *an, int index) {
+  if (fer__analyzer_check(an, "fer_analyzer_class_name") != FER_OK) return NULL;
+  return fer_model_class_name(an->model, index);
+}

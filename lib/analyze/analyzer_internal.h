@@ -1,0 +1,40 @@
+/* The analyzer's layout, shared by the files of lib/analyze/ that make,
+ * run and draw with it. */
+#ifndef FER_ANALYZER_INTERNAL_H
+#define FER_ANALYZER_INTERNAL_H
+
+#include "fer/analyze.h"
+
+#define FER__ANALYZER_MAGIC 0x5A4E4146u /* "FANZ" */
+#define FER__ANALYZE_NUM_PARAMS 5
+
+struct fer_analyzer {
+  uint32_t magic;
+  const fer_model *model;
+  const fer_cascade *cascade;
+  fer_model *owned_model;     /* set by fer_analyzer_create_default() */
+  fer_cascade *owned_cascade; /* likewise */
+  fer_detector *detector;
+  fer_predictor *predictor;
+  int channels, height, width, num_classes;
+  float pre_scale, pre_mean, pre_std;
+  double params[FER__ANALYZE_NUM_PARAMS + 1]; /* indexed by key */
+  /* Scratch that grows to the largest image and face count seen. */
+  fer_detection *detections;
+  size_t detections_capacity;
+  float *batch_input, *batch_output;
+  size_t batch_capacity; /* faces the two buffers hold */
+};
+
+/* FER_OK when `an` is a live analyzer, FER_ERR_MISUSE (with a message
+ * naming `caller`) otherwise. */
+fer_status fer__analyzer_check(const fer_analyzer *an, const char *caller);
+
+/* The embedded files (lib/analyze/embedded_*.c, generated at build time by
+ * tools/embed.c); size 0 when the build had no such file under models/. */
+extern const unsigned char *const fer__embedded_model;
+extern const size_t fer__embedded_model_size;
+extern const unsigned char *const fer__embedded_cascade;
+extern const size_t fer__embedded_cascade_size;
+
+#endif
