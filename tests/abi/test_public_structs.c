@@ -15,5 +15,11 @@ int main(void) {
   CHECK_EQ_INT(offsetof(fer_detection, neighbors), 16);
   CHECK_EQ_INT(offsetof(fer_detection, reserved), 20);
   CHECK_EQ_INT(offsetof(fer_detection, score), 24);
+  CHECK_EQ_INT(sizeof(fer_face), 40);
+  CHECK_EQ_INT(offsetof(fer_face, neighbors), 16);
+  CHECK_EQ_INT(offsetof(fer_face, label), 20);
+  CHECK_EQ_INT(offsetof(fer_face, detector_score), 24);
+  CHECK_EQ_INT(offsetof(fer_face, confidence), 32);
+  CHECK_EQ_INT(offsetof(fer_face, reserved), 36);
   return harness_finish();
 }
