@@ -39,6 +39,7 @@
 #include "fer/image.h"
 #include "fer/nn.h"
 #include "fer/detect.h"
+#include "fer/cascade_train.h"
 #include "fer/video.h"
 #include "fer/data.h"
 

@@ -30,6 +30,7 @@ int cmd_train_cascade(int argc, char **argv);
 
 /* The commands that exist in this build; grows as they land. */
 #define CLI_COMMANDS_EXTRA \
-  {"detect", "find faces with a Viola-Jones cascade", cmd_detect},
+  {"detect", "find faces with a Viola-Jones cascade", cmd_detect}, \
+  {"train-cascade", "train a Viola-Jones cascade (OpenCV XML + binary)", cmd_train_cascade},
 
 #endif
