@@ -18,6 +18,9 @@
 
 #include <fer.h>
 
+/* Room for every raw window of a weak cascade on a large photo. */
+#define MAX_BOXES 262144
+
 static unsigned char *read_pgm(const char *path, int *w, int *h) {
   FILE *f = fopen(path, "rb");
   if (!f) return NULL;
@@ -63,15 +66,15 @@ static int run_one(fer_detector *det, const char *path, int repeat) {
     fprintf(stderr, "detect_run: cannot read %s as binary PGM\n", path);
     return 1;
   }
-  static fer_detection boxes[4096];
+  static fer_detection boxes[MAX_BOXES];
   size_t n = 0;
   fer_status st = FER_OK;
   if (repeat > 0) {
     double *times = malloc(sizeof(double) * 2 * (size_t)repeat), *cpu = times + repeat;
-    fer_detector_run_gray(det, px, w, h, 0, boxes, 4096, &n); /* warm up */
+    fer_detector_run_gray(det, px, w, h, 0, boxes, MAX_BOXES, &n); /* warm up */
     for (int r = 0; r < repeat; r++) {
       double t0 = now(), c0 = cpu_now();
-      st = fer_detector_run_gray(det, px, w, h, 0, boxes, 4096, &n);
+      st = fer_detector_run_gray(det, px, w, h, 0, boxes, MAX_BOXES, &n);
       times[r] = now() - t0;
       cpu[r] = cpu_now() - c0;
     }
@@ -81,7 +84,7 @@ static int run_one(fer_detector *det, const char *path, int repeat) {
            cpu[repeat / 2] * 1e3, n);
     free(times);
   } else {
-    st = fer_detector_run_gray(det, px, w, h, 0, boxes, 4096, &n);
+    st = fer_detector_run_gray(det, px, w, h, 0, boxes, MAX_BOXES, &n);
     if (st == FER_OK) {
       if (n == 0) printf("%s\t-\n", path);
       for (size_t i = 0; i < n; i++)

@@ -41,6 +41,7 @@
 #include "fer/image.h"
 #include "fer/nn.h"
 #include "fer/detect.h"
+#include "fer/cascade_train.h"
 #include "fer/video.h"
 #include "fer/data.h"
 #include "fer/train.h"

@@ -36,6 +36,7 @@ int cmd_train_cascade(int argc, char **argv);
   {"eval", "evaluate a model on a data set", cmd_eval}, \
   {"analyze", "find faces in images and classify their expressions", cmd_analyze}, \
   {"video", "expressions in a Y4M video, tracked, annotated", cmd_video}, \
-  {"predict", "classify images that are already face crops", cmd_predict},
+  {"predict", "classify images that are already face crops", cmd_predict}, \
+  {"train-cascade", "train a Viola-Jones cascade (OpenCV XML + binary)", cmd_train_cascade},
 
 #endif

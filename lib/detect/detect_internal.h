@@ -88,6 +88,14 @@ int fer__scan_window(const fer__scan_plan *plan, const fer__level_view *v,
 int fer__scan_row(const fer__scan_plan *plan, const fer__level_view *v, size_t row_offset,
                   int cols, int step, int32_t *xs, double *scores);
 
+/* For the trainer, so trained thresholds mean what they mean at detection
+ * time: the window's 1/norm factor exactly as the scan computes it (0 when
+ * the scan rejects the window as flat), and a Haar feature's normalised
+ * value (the float the scan compares with a node threshold). */
+float fer__scan_inv_norm(const fer__scan_plan *plan, const fer__level_view *v, size_t offset);
+float fer__scan_haar_value(const fer__opt_feature *f, const fer__level_view *v, size_t offset,
+                           float inv_nf);
+
 /* ---- group.c: cv::groupRectangles -------------------------------------- */
 
 typedef struct fer__candidate {

@@ -250,3 +250,23 @@ int fer__scan_row(const fer__scan_plan *plan, const fer__level_view *v, size_t r
   else SCAN_ROW(haar_window);
   return found;
 }
+
+/* ---- Access for the trainer (lib/detect/train_*.c) ---------------------- */
+
+float fer__scan_inv_norm(const fer__scan_plan *plan, const fer__level_view *v, size_t offset) {
+  const uint32_t *sum = v->sum + offset;
+  int32_t valsum = box_sum(sum, plan->norm_ofs);
+  uint32_t valsqsum = (uint32_t)box_sum(v->sqsum + offset, plan->norm_ofs);
+  double nf = plan->norm_area * valsqsum - (double)valsum * valsum;
+  if (!(nf > 0.)) return 0.f;
+  float inv_nf = (float)(1. / sqrt(nf));
+  if (!(plan->norm_area * inv_nf < 1e-1)) return 0.f;
+  return inv_nf;
+}
+
+float fer__scan_haar_value(const fer__opt_feature *f, const fer__level_view *v, size_t offset,
+                           float inv_nf) {
+  const uint32_t *sum = v->sum + offset;
+  const uint32_t *tilted = v->tilted ? v->tilted + offset : sum;
+  return haar_value(f, sum, tilted) * inv_nf;
+}

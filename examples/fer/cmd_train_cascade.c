@@ -1,0 +1,319 @@
+/*
+ * fer train-cascade: trains a Viola-Jones cascade and writes it as OpenCV
+ * XML (PREFIX.xml) and libfer's binary format (PREFIX.fercascade).
+ *
+ *   fer train-cascade --out PREFIX (--pos-folder DIR | --pos-csv FILE |
+ *                     --pos-boxes FILE) --neg-list bg.txt [options]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: fer train-cascade --out PREFIX POSITIVES --neg-list FILE [options]\n"
+          "\n"
+          "Trains a Haar cascade; writes PREFIX.xml (OpenCV) and PREFIX.fercascade.\n"
+          "\n"
+          "positives (one of):\n"
+          "  --pos-folder DIR      class folders of face crops (the FER2013 layout)\n"
+          "  --pos-csv FILE        a FER2013 CSV (gzip too); rows of --usage (training)\n"
+          "  --pos-boxes FILE      lines 'image x y w h' (paths relative to FILE's folder)\n"
+          "  --crop X,Y,SIDE       box taken from each 48x48 crop (default 1,1,46: the\n"
+          "                        face-box convention of OpenCV's face cascades)\n"
+          "  --mirror              add each positive's mirror image\n"
+          "  --jitter N            add N copies per positive shifted/scaled by a pixel or two\n"
+          "negatives:\n"
+          "  --neg-list FILE       image paths, one a line, relative to FILE's folder\n"
+          "  --neg-stride K        use every K-th line of the list only\n"
+          "training:\n"
+          "  --stages N  --min-hit-rate R  --max-false-alarm R  --num-pos N  --num-neg N\n"
+          "  --boost gentle|real|discrete  --depth N  --features upright|all\n"
+          "  --buffer-mb N  --threads N  --seed N  --max-weak N  --max-features N\n"
+          "  --set NAME=VALUE      any trainer setting by name\n"
+          "  --state FILE          resumable state, written after every stage\n"
+          "\n"
+          "Exit status: 0 ok, 1 failure, 2 usage.\n");
+}
+
+typedef struct options {
+  const char *out, *pos_folder, *pos_csv, *pos_boxes, *neg_list, *state, *usage_name;
+  int crop_x, crop_y, crop_side, mirror, jitter, neg_stride;
+} options;
+
+static int progress(void *user, int stage, int weak, double hit, double fa, double acceptance,
+                    double seconds) {
+  (void)user;
+  printf("stage %2d: %3d weak, hit rate %.4f, false alarm %.4f, negative acceptance ratio %.3g, "
+         "%.1f s\n", stage, weak, hit, fa, acceptance, seconds);
+  fflush(stdout);
+  return 0;
+}
+
+/* A small deterministic generator for the jitter. */
+static unsigned long long next_random(unsigned long long *s) {
+  *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+  return *s >> 33;
+}
+
+/* Adds the crop box of a 48x48 sample and its jittered copies. */
+static fer_status add_crop(fer_cascade_trainer *tr, const uint8_t *px, int size,
+                           const options *o, unsigned long long *rng) {
+  int side = o->crop_side * size / 48, x = o->crop_x * size / 48, y = o->crop_y * size / 48;
+  if (x < 0 || y < 0 || x + side > size || y + side > size) {
+    fprintf(stderr, "fer train-cascade: crop outside the %dx%d sample\n", size, size);
+    return FER_ERR_INVALID_ARGUMENT;
+  }
+  fer_status st = fer_cascade_trainer_add_positive(tr, px + y * size + x, side, side, size, o->mirror);
+  for (int j = 0; st == FER_OK && j < o->jitter; j++) {
+    int ds = (int)(next_random(rng) % 5) - 2; /* side -2..+2 */
+    int s = side + ds;
+    int jx = x - ds / 2 + (int)(next_random(rng) % 3) - 1;
+    int jy = y - ds / 2 + (int)(next_random(rng) % 3) - 1;
+    if (jx < 0) jx = 0;
+    if (jy < 0) jy = 0;
+    if (jx + s > size) jx = size - s;
+    if (jy + s > size) jy = size - s;
+    st = fer_cascade_trainer_add_positive(tr, px + jy * size + jx, s, s, size, o->mirror);
+  }
+  return st;
+}
+
+static fer_status add_dataset(fer_cascade_trainer *tr, fer_dataset *ds, const options *o) {
+  unsigned long long rng = 12345;
+  int size = fer_dataset_width(ds);
+  fer_status st = FER_OK;
+  for (size_t i = 0; st == FER_OK && i < fer_dataset_count(ds); i++)
+    st = add_crop(tr, fer_dataset_pixels(ds, i), size, o, &rng);
+  return st;
+}
+
+/* The folder part of `path` (with its slash), into buf. */
+static void folder_of(const char *path, char *buf, size_t size) {
+  const char *slash = strrchr(path, '/');
+  size_t n = slash ? (size_t)(slash - path + 1) : 0;
+  if (n >= size) n = size - 1;
+  memcpy(buf, path, n);
+  buf[n] = 0;
+}
+
+static int load_list(const char *list, int boxes, fer_cascade_trainer *tr, const options *o) {
+  FILE *f = fopen(list, "r");
+  if (!f) {
+    fprintf(stderr, "fer train-cascade: cannot open %s\n", list);
+    return 0;
+  }
+  char dir[4096], line[4096], path[8192];
+  folder_of(list, dir, sizeof dir);
+  int ok = 1, count = 0, line_number = 0;
+  while (ok && fgets(line, sizeof line, f)) {
+    line[strcspn(line, "\r\n")] = 0;
+    if (!line[0]) continue;
+    if (!boxes && o->neg_stride > 1 && line_number++ % o->neg_stride != 0) continue;
+    char name[4096];
+    int x = 0, y = 0, w = 0, h = 0;
+    if (boxes) {
+      if (sscanf(line, "%4095s %d %d %d %d", name, &x, &y, &w, &h) != 5) continue; /* header */
+    } else {
+      snprintf(name, sizeof name, "%s", line);
+    }
+    snprintf(path, sizeof path, "%s%s", name[0] == '/' ? "" : dir, name);
+    fer_image *img;
+    if (fer_image_load(path, FER_DECODE_GRAY, &img) != FER_OK) {
+      fprintf(stderr, "fer train-cascade: %s\n", fer_last_error());
+      ok = 0;
+      break;
+    }
+    fer_status st;
+    if (boxes) {
+      int iw = fer_image_width(img), ih = fer_image_height(img);
+      if (x < 0 || y < 0 || w < 1 || h < 1 || x + w > iw || y + h > ih) {
+        fer_image_free(img);
+        continue; /* a box past the border: not a whole face */
+      }
+      const uint8_t *px = fer_image_data(img) + (size_t)y * fer_image_stride(img) + (size_t)x;
+      st = fer_cascade_trainer_add_positive(tr, px, w, h, fer_image_stride(img), o->mirror);
+    } else {
+      st = fer_cascade_trainer_add_negative(tr, img);
+    }
+    fer_image_free(img);
+    if (st != FER_OK && !(st == FER_ERR_INVALID_ARGUMENT && !boxes)) {
+      fprintf(stderr, "fer train-cascade: %s: %s\n", path, fer_last_error());
+      ok = 0;
+    }
+    count++;
+  }
+  fclose(f);
+  return ok && count > 0;
+}
+
+static int set_named(fer_cascade_trainer *tr, const char *name, const char *value) {
+  fer_cascade_train_param key;
+  char *end;
+  double v = strtod(value, &end);
+  if (end == value || *end) {
+    fprintf(stderr, "fer train-cascade: %s needs a number, not '%s'\n", name, value);
+    return 0;
+  }
+  if (fer_cascade_train_param_find(name, &key) != FER_OK ||
+      fer_cascade_trainer_set(tr, key, v) != FER_OK) {
+    fprintf(stderr, "fer train-cascade: %s\n", fer_last_error());
+    return 0;
+  }
+  return 1;
+}
+
+/* Flags that map straight to a trainer setting. */
+static const struct {
+  const char *flag, *name;
+} setting_flags[] = {
+  {"--stages", "stages"},         {"--min-hit-rate", "min_hit_rate"},
+  {"--max-false-alarm", "max_false_alarm"}, {"--num-pos", "positives"},
+  {"--num-neg", "negatives"},     {"--depth", "tree_depth"},
+  {"--buffer-mb", "buffer_mb"},   {"--threads", "threads"},
+  {"--seed", "seed"},             {"--max-weak", "max_weak"},
+  {"--max-features", "max_features"}, {"--width", "window_width"},
+  {"--height", "window_height"},
+};
+
+static int parse_args(int argc, char **argv, fer_cascade_trainer *tr, options *o) {
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (cli_is_help(a)) {
+      usage(stdout);
+      exit(CLI_OK);
+    }
+    if (i + 1 >= argc && strcmp(a, "--mirror") != 0) {
+      fprintf(stderr, "fer train-cascade: %s needs a value\n", a);
+      return 0;
+    }
+    int handled = 0;
+    for (size_t k = 0; k < sizeof setting_flags / sizeof setting_flags[0]; k++)
+      if (strcmp(a, setting_flags[k].flag) == 0) {
+        if (!set_named(tr, setting_flags[k].name, argv[++i])) return 0;
+        handled = 1;
+      }
+    if (handled) continue;
+    if (strcmp(a, "--mirror") == 0) o->mirror = 1;
+    else if (strcmp(a, "--out") == 0) o->out = argv[++i];
+    else if (strcmp(a, "--pos-folder") == 0) o->pos_folder = argv[++i];
+    else if (strcmp(a, "--pos-csv") == 0) o->pos_csv = argv[++i];
+    else if (strcmp(a, "--pos-boxes") == 0) o->pos_boxes = argv[++i];
+    else if (strcmp(a, "--neg-list") == 0) o->neg_list = argv[++i];
+    else if (strcmp(a, "--state") == 0) o->state = argv[++i];
+    else if (strcmp(a, "--usage") == 0) o->usage_name = argv[++i];
+    else if (strcmp(a, "--jitter") == 0) o->jitter = atoi(argv[++i]);
+    else if (strcmp(a, "--neg-stride") == 0) o->neg_stride = atoi(argv[++i]);
+    else if (strcmp(a, "--crop") == 0) {
+      if (sscanf(argv[++i], "%d,%d,%d", &o->crop_x, &o->crop_y, &o->crop_side) != 3) {
+        fprintf(stderr, "fer train-cascade: --crop needs X,Y,SIDE\n");
+        return 0;
+      }
+    } else if (strcmp(a, "--boost") == 0) {
+      const char *b = argv[++i];
+      double v = strcmp(b, "gentle") == 0 ? FER_BOOST_GENTLE
+                 : strcmp(b, "real") == 0 ? FER_BOOST_REAL
+                 : strcmp(b, "discrete") == 0 ? FER_BOOST_DISCRETE : 0;
+      if (v == 0 || fer_cascade_trainer_set(tr, FER_CASCADE_TRAIN_BOOST, v) != FER_OK) {
+        fprintf(stderr, "fer train-cascade: --boost gentle, real or discrete\n");
+        return 0;
+      }
+    } else if (strcmp(a, "--features") == 0) {
+      const char *b = argv[++i];
+      double v = strcmp(b, "upright") == 0 ? FER_FEATURES_HAAR_UPRIGHT
+                 : strcmp(b, "all") == 0 ? FER_FEATURES_HAAR_ALL
+                 : strcmp(b, "lbp") == 0 ? FER_FEATURES_LBP : 0;
+      if (v == 0 || fer_cascade_trainer_set(tr, FER_CASCADE_TRAIN_FEATURE_SET, v) != FER_OK) {
+        fprintf(stderr, "fer train-cascade: --features upright, all or lbp\n");
+        return 0;
+      }
+    } else if (strcmp(a, "--set") == 0) {
+      char buf[256];
+      snprintf(buf, sizeof buf, "%s", argv[++i]);
+      char *eq = strchr(buf, '=');
+      if (!eq) {
+        fprintf(stderr, "fer train-cascade: --set NAME=VALUE\n");
+        return 0;
+      }
+      *eq = 0;
+      if (!set_named(tr, buf, eq + 1)) return 0;
+    } else {
+      fprintf(stderr, "fer train-cascade: unknown option %s\n", a);
+      return 0;
+    }
+  }
+  if (!o->out || !o->neg_list || !!o->pos_folder + !!o->pos_csv + !!o->pos_boxes != 1) {
+    fprintf(stderr, "fer train-cascade: need --out, --neg-list and one source of positives\n");
+    return 0;
+  }
+  return 1;
+}
+
+static int load_positives(fer_cascade_trainer *tr, const options *o) {
+  fer_dataset *ds = NULL;
+  fer_status st = FER_OK;
+  if (o->pos_boxes) return load_list(o->pos_boxes, 1, tr, o);
+  if (o->pos_csv) {
+    fer_usage u = FER_USAGE_TRAINING;
+    if (o->usage_name && strcmp(o->usage_name, "all") == 0) u = FER_USAGE_ALL;
+    else if (o->usage_name && strcmp(o->usage_name, "publictest") == 0) u = FER_USAGE_PUBLIC_TEST;
+    st = fer_dataset_load_fer2013_csv(o->pos_csv, u, 0, &ds);
+  } else {
+    st = fer_dataset_load_folder(o->pos_folder, NULL, 0, 1, 48, 48, FER_DATASET_SKIP_BAD, &ds);
+  }
+  if (st == FER_OK) st = add_dataset(tr, ds, o);
+  fer_dataset_free(ds);
+  if (st != FER_OK) fprintf(stderr, "fer train-cascade: %s\n", fer_last_error());
+  return st == FER_OK;
+}
+
+int cmd_train_cascade(int argc, char **argv) {
+  options o;
+  memset(&o, 0, sizeof o);
+  o.crop_x = 1;
+  o.crop_y = 1;
+  o.crop_side = 46;
+  fer_cascade_trainer *tr;
+  if (fer_cascade_trainer_create(&tr) != FER_OK) return CLI_FAILURE;
+  if (!parse_args(argc, argv, tr, &o)) {
+    fer_cascade_trainer_free(tr);
+    usage(stderr);
+    return CLI_USAGE;
+  }
+  int rc = CLI_FAILURE;
+  fer_cascade *cascade = NULL;
+  double t0 = 0;
+  if (!load_positives(tr, &o) || !load_list(o.neg_list, 0, tr, &o)) goto done;
+  printf("%zu positives, %zu negative images\n", fer_cascade_trainer_positive_count(tr),
+         fer_cascade_trainer_negative_image_count(tr));
+  fflush(stdout);
+  fer_cascade_trainer_set_progress(tr, progress, NULL);
+  if (o.state) fer_cascade_trainer_set_state_file(tr, o.state);
+  fer_status st = fer_cascade_trainer_run(tr, &cascade);
+  (void)t0;
+  printf("%s\n", fer_cascade_trainer_message(tr));
+  if (st != FER_OK) {
+    fprintf(stderr, "fer train-cascade: %s\n", fer_last_error());
+    goto done;
+  }
+  char path[4096];
+  snprintf(path, sizeof path, "%s.xml", o.out);
+  if (fer_cascade_save_xml(cascade, path) != FER_OK) {
+    fprintf(stderr, "fer train-cascade: %s\n", fer_last_error());
+    goto done;
+  }
+  snprintf(path, sizeof path, "%s.fercascade", o.out);
+  if (fer_cascade_save(cascade, path) != FER_OK) {
+    fprintf(stderr, "fer train-cascade: %s\n", fer_last_error());
+    goto done;
+  }
+  printf("wrote %s.xml and %s.fercascade (%d stages)\n", o.out, o.out,
+         fer_cascade_stage_count(cascade));
+  rc = CLI_OK;
+done:
+  fer_cascade_free(cascade);
+  fer_cascade_trainer_free(tr);
+  return rc;
+}
