@@ -19,8 +19,10 @@ from .dataset import (Augment, Dataset, Metrics, epoch_order, fer2013_class_name
 from .training import StopTraining, evaluate, fit
 from .detect import Cascade, Detector
 from .video import Tracker, Y4MReader, Y4MWriter
+from .analyze import Analyzer, Face, analyze, has_default_cascade, has_default_model
 
-__all__ = ["Cascade", "Detector", "Tracker", "Y4MReader", "Y4MWriter", "Image",
+__all__ = ["Analyzer", "Face", "analyze", "has_default_model", "has_default_cascade",
+           "Cascade", "Detector", "Tracker", "Y4MReader", "Y4MWriter", "Image",
            "Model", "Predictor", "Optimizer", "Schedule", "Dataset", "Augment",
            "Metrics", "StopTraining", "fit", "evaluate", "epoch_order",
            "fer2013_class_names", "training_curves_svg", "save_svg",
