@@ -104,8 +104,6 @@ int cmd_eval(int argc, char **argv) {
   const char *names[4096];
   for (int k = 0; k < classes && k < 4096; k++) names[k] = fer_dataset_class_name(ds, k);
   size_t sample = (size_t)c * h * w, count = fer_dataset_count(ds);
-  float scale, mean, std;
-  fer_model_get_preprocessing(model, &scale, &mean, &std);
   x = malloc(sample * batch * sizeof *x);
   mirror = malloc(sample * batch * sizeof *mirror);
   probs = malloc((size_t)classes * batch * sizeof *probs);
@@ -121,9 +119,9 @@ int cmd_eval(int argc, char **argv) {
   for (size_t start = 0; start < count; start += (size_t)batch) {
     int n = (int)(count - start < (size_t)batch ? count - start : (size_t)batch);
     for (int i = 0; i < n; i++) indices[i] = (uint32_t)(start + i);
-    st = fer_dataset_make_batch(ds, NULL, 0, indices, (size_t)n, scale, x,
+    st = fer_dataset_make_batch(ds, NULL, 0, indices, (size_t)n, 1.0f, x,
                                 sample * batch, labels);
-    for (size_t i = 0; !st && i < sample * n; i++) x[i] = (x[i] - mean) / std;
+    if (!st) st = fer_model_preprocess(model, x, n);
     if (!st) st = predict(pred, x, mirror, n, c, h, w, classes, tta, probs, probs2);
     if (!st) st = fer_metrics_add_probs(metrics, probs, labels, (size_t)n);
     if (st) { fprintf(stderr, "fer eval: %s\n", fer_last_error()); goto done; }

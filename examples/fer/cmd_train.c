@@ -42,6 +42,11 @@ static void usage(FILE *out) {
 "                        (default: default)\n"
 "  --arch FILE           architecture text instead of --net\n"
 "  --init-seed N         weight initialisation seed (default: --seed)\n"
+"Input normalisation (stored in the model, applied wherever it is used):\n"
+"  --standardize         each image to mean 0, standard deviation 1\n"
+"  --sharpness-limit X   blur inputs sharper than X (see fer_image_sharpness);\n"
+"                        'auto' takes the median of the training images, so\n"
+"                        sharp faces look as soft as the ones trained on\n"
 "Optimisation:\n"
 "  --epochs N (30)  --batch N (64)  --lr X (1e-3)\n"
 "  --optimizer adam|adamw|sgd (adam)  --momentum X  --nesterov\n"
@@ -75,7 +80,8 @@ static int metric_by_name(const char *name) {
 
 typedef struct train_options {
   const char *data, *val, *arch, *net, *out, *state, *history, *curves;
-  int usage, val_usage, no_val, quiet, float16, threads_set;
+  int usage, val_usage, no_val, quiet, float16, threads_set, standardize;
+  const char *sharpness; /* NULL, "auto" or a number */
   double epochs, batch, lr, seed, threads, init_seed;
   const char *optimizer, *schedule;
 } train_options;
@@ -105,6 +111,11 @@ static int set_named(const char *arg, int augment, fer_trainer *tr,
   return st == FER_OK;
 }
 
+static int compare_floats(const void *a, const void *b) {
+  float x = *(const float *)a, y = *(const float *)b;
+  return (x > y) - (x < y);
+}
+
 static fer_model *build_model(const train_options *o) {
   fer_model *m = NULL;
   fer_status st;
@@ -131,6 +142,56 @@ static fer_model *build_model(const train_options *o) {
     return NULL;
   }
   return m;
+}
+
+/* Median sharpness (fer_image_sharpness) of the images of `ds`, as they
+ * come from the data set (no augmentation). */
+static int median_sharpness(const fer_dataset *ds, float *out) {
+  const int c = fer_dataset_channels(ds), h = fer_dataset_height(ds),
+            w = fer_dataset_width(ds);
+  const size_t count = fer_dataset_count(ds), sample = (size_t)c * h * w;
+  enum { BATCH = 256 };
+  float *x = malloc(sample * BATCH * sizeof *x), *values = malloc(count * sizeof *values);
+  int32_t labels[BATCH];
+  uint32_t indices[BATCH];
+  int ok = x && values && count > 0;
+  for (size_t start = 0; ok && start < count; start += BATCH) {
+    size_t n = count - start < BATCH ? count - start : BATCH;
+    for (size_t i = 0; i < n; i++) indices[i] = (uint32_t)(start + i);
+    if (fer_dataset_make_batch(ds, NULL, 0, indices, n, 1.0f, x, sample * BATCH, labels)) {
+      fprintf(stderr, "fer train: %s\n", fer_last_error());
+      ok = 0;
+      break;
+    }
+    for (size_t i = 0; i < n; i++) values[start + i] = fer_image_sharpness(x + i * sample, c, h, w);
+  }
+  if (ok) {
+    qsort(values, count, sizeof *values, compare_floats);
+    *out = values[count / 2];
+  }
+  free(x);
+  free(values);
+  return ok;
+}
+
+/* Stores --standardize and --sharpness-limit in the model. */
+static int set_normalization(const train_options *o, fer_model *model,
+                             const fer_dataset *train) {
+  float limit = 0.0f;
+  if (o->sharpness && !strcmp(o->sharpness, "auto")) {
+    if (!median_sharpness(train, &limit)) return 0;
+    if (!o->quiet)
+      fprintf(stderr, "fer train: sharpness limit %.4f (median of the training images)\n",
+              (double)limit);
+  } else if (o->sharpness) {
+    limit = (float)strtod(o->sharpness, NULL);
+  }
+  if (fer_model_set_image_normalization(model, o->standardize ? FER_NORM_STANDARDIZE : 0u,
+                                        limit)) {
+    fprintf(stderr, "fer train: %s\n", fer_last_error());
+    return 0;
+  }
+  return 1;
 }
 
 static int write_curves(const fer_trainer *tr, const char *path) {
@@ -189,6 +250,16 @@ int cmd_train(int argc, char **argv) {
     else if (!strcmp(a, "--net")) { NEED_VALUE(); o.net = v; }
     else if (!strcmp(a, "--arch")) { NEED_VALUE(); o.arch = v; }
     else if (!strcmp(a, "--init-seed")) { NEED_NUMBER(); o.init_seed = x; }
+    else if (!strcmp(a, "--standardize")) o.standardize = 1;
+    else if (!strcmp(a, "--sharpness-limit")) {
+      NEED_VALUE();
+      double limit;
+      if (strcmp(v, "auto") && (!cli_parse_double(v, &limit) || !(limit >= 0))) {
+        fprintf(stderr, "fer train: --sharpness-limit: expected 'auto' or a number >= 0, got '%s'\n", v);
+        goto done;
+      }
+      o.sharpness = v;
+    }
     else if (!strcmp(a, "--epochs")) TRAINER_KEY(FER_TRAIN_EPOCHS);
     else if (!strcmp(a, "--batch")) TRAINER_KEY(FER_TRAIN_BATCH_SIZE);
     else if (!strcmp(a, "--seed")) { TRAINER_KEY(FER_TRAIN_SEED); o.seed = x; }
@@ -255,7 +326,7 @@ int cmd_train(int argc, char **argv) {
     if (!strcmp(a, "--set") && !set_named(v, 0, tr, aug)) goto done;
     if (a[0] == '-' && strcmp(a, "--nesterov") && strcmp(a, "--no-val") &&
         strcmp(a, "--quiet") && strcmp(a, "--float16") && strcmp(a, "--balanced") &&
-        strcmp(a, "--restore-best"))
+        strcmp(a, "--restore-best") && strcmp(a, "--standardize"))
       i++; /* skip the value */
   }
   if (o.init_seed < 0) o.init_seed = o.seed;
@@ -290,6 +361,7 @@ int cmd_train(int argc, char **argv) {
   if (st) { fprintf(stderr, "fer train: %s\n", fer_last_error()); rc = CLI_USAGE; goto cleanup; }
   if (!(model = build_model(&o))) goto cleanup;
   if (!(train = cli_load_dataset(o.data, (fer_usage)o.usage))) goto cleanup;
+  if (!set_normalization(&o, model, train)) goto cleanup;
   if (o.val) {
     if (!(val = cli_load_dataset(o.val, (fer_usage)o.val_usage))) goto cleanup;
   } else if (!o.no_val && fer_dataset_count(train) > 0) {

@@ -223,6 +223,37 @@ FER_API fer_status fer_model_set_preprocessing(fer_model *m, float scale,
 FER_API void fer_model_get_preprocessing(const fer_model *m, float *scale,
                                          float *mean, float *std);
 
+/* Per-image normalisation, applied after the affine preprocessing above
+ * wherever the library feeds images to the model (training batches,
+ * validation, fer_model_predict_image, the analyzer, fer_model_preprocess).
+ *
+ * FER_NORM_STANDARDIZE: each image (all channels together) is shifted to
+ *   mean 0 and scaled to standard deviation 1 (flat images only shifted),
+ *   so exposure and contrast stop mattering.
+ * sharpness_limit > 0: an image sharper than the limit is low-pass filtered
+ *   with the smallest Gaussian (sigma on a ladder of 0.25 px steps up to 8)
+ *   that brings its sharpness to the limit or below. Sharpness is the mean
+ *   absolute difference of horizontally and vertically adjacent values
+ *   divided by the image's standard deviation, so it ignores contrast.
+ *   A model trained on soft images (FER2013's Training split is much
+ *   blurrier than its PublicTest split and than real photographs) then sees
+ *   inputs as soft as the ones it learnt from. 0 turns it off.
+ * Stored in model files (format version 2). */
+#define FER_NORM_STANDARDIZE 1u
+FER_API fer_status fer_model_set_image_normalization(fer_model *m,
+                                                     unsigned flags,
+                                                     float sharpness_limit);
+FER_API void fer_model_get_image_normalization(const fer_model *m,
+                                               unsigned *flags,
+                                               float *sharpness_limit);
+/* Sharpness (as defined above) of one C x H x W image; 0 for a flat one. */
+FER_API float fer_image_sharpness(const float *x, int channels, int height,
+                                  int width);
+/* Turns `n` images of raw pixel values (n x C x H x W floats in 0..255, in
+ * the model's input shape) into what the model takes, in place: the affine
+ * preprocessing, then the per-image normalisation. Thread safe. */
+FER_API fer_status fer_model_preprocess(const fer_model *m, float *x, int n);
+
 /* Free-form key/value text ("dataset", "accuracy", "date", ...). Setting an
  * existing key replaces its value; a NULL value removes the key. Keys 1..255
  * bytes, values up to 65535. */

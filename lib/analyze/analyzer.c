@@ -116,7 +116,6 @@ fer_status fer_analyzer_create(const fer_model *model,
   an->height = height;
   an->width = width;
   an->num_classes = classes;
-  fer_model_get_preprocessing(model, &an->pre_scale, &an->pre_mean, &an->pre_std);
   st = fer_detector_create(cascade, &an->detector);
   if (st == FER_OK) st = fer_predictor_create(model, &an->predictor);
   for (int key = 1; st == FER_OK && key <= FER__ANALYZE_NUM_PARAMS; key++)

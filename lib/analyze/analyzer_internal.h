@@ -17,7 +17,6 @@ struct fer_analyzer {
   fer_detector *detector;
   fer_predictor *predictor;
   int channels, height, width, num_classes;
-  float pre_scale, pre_mean, pre_std;
   double params[FER__ANALYZE_NUM_PARAMS + 1]; /* indexed by key */
   /* Scratch that grows to the largest image and face count seen. */
   fer_detection *detections;

@@ -79,13 +79,15 @@ static fer_status prepare_face(const fer_analyzer *an, const fer_image *source,
     const uint8_t *pixels = fer_image_data(small);
     size_t stride = fer_image_stride(small);
     size_t plane = (size_t)an->height * (size_t)an->width;
-    float scale = an->pre_scale / an->pre_std, shift = an->pre_mean / an->pre_std;
     for (int y = 0; y < an->height; y++)
       for (int x = 0; x < an->width; x++)
         for (int c = 0; c < an->channels; c++) {
           float v = pixels[(size_t)y * stride + (size_t)x * (size_t)an->channels + (size_t)c];
-          dst[(size_t)c * plane + (size_t)y * (size_t)an->width + (size_t)x] = v * scale - shift;
+          dst[(size_t)c * plane + (size_t)y * (size_t)an->width + (size_t)x] = v;
         }
+    /* The model's own preprocessing, so crops are fed exactly as in
+     * training and in fer_model_predict_image. */
+    st = fer_model_preprocess(an->model, dst, 1);
   }
   fer_image_free(crop);
   fer_image_free(small);

@@ -31,7 +31,9 @@ static void put_section(fer__buf *out, const char tag[4], const fer__buf *payloa
 static fer_status encode(const fer_model *m, unsigned flags, fer__buf *out) {
   fer__buf p;
   fer__buf_append(out, file_magic, 8);
-  fer__buf_u32le(out, FER__MODEL_FORMAT_VERSION);
+  /* Version 1 unless the model needs a version-2 section. */
+  const int has_norm = m->norm_flags != 0 || m->norm_sharpness > 0.0f;
+  fer__buf_u32le(out, has_norm ? 2u : 1u);
   fer__buf_u32le(out, flags & FER_SAVE_FLOAT16 ? FLAG_FLOAT16 : 0u);
 
   fer__buf_init(&p);
@@ -59,6 +61,14 @@ static fer_status encode(const fer_model *m, unsigned flags, fer__buf *out) {
   fer__buf_f32le(&p, m->pre_std);
   put_section(out, "PREP", &p);
   fer__buf_release(&p);
+
+  if (has_norm) {
+    fer__buf_init(&p);
+    fer__buf_u32le(&p, m->norm_flags);
+    fer__buf_f32le(&p, m->norm_sharpness);
+    put_section(out, "NORM", &p);
+    fer__buf_release(&p);
+  }
 
   if (m->class_names) {
     fer__buf_init(&p);
@@ -224,6 +234,15 @@ static fer_status read_prep(const reader *r, cursor *c, fer_model *m) {
   return FER_OK;
 }
 
+static fer_status read_norm(const reader *r, cursor *c, fer_model *m) {
+  if (c->left != 8) return bad(r, c->offset, "image normalisation is not 8 bytes");
+  if (fer_model_set_image_normalization(m, fer__get_u32le(c->p),
+                                        fer__get_f32le(c->p + 4)))
+    return bad(r, c->offset, "image normalisation has unknown flags or a bad "
+               "sharpness limit");
+  return FER_OK;
+}
+
 static fer_status read_classes(const reader *r, cursor *c, fer_model *m) {
   const uint8_t *p;
   if (!take(c, 4, &p)) return bad(r, c->offset, "class count missing");
@@ -299,7 +318,7 @@ static fer_status load_buffer(const uint8_t *data, size_t size, const char *name
   if (flags & ~FLAG_FLOAT16) return bad(&r, 12, "unknown flags");
   fer_model *m = NULL;
   fer_status st = FER_OK;
-  int seen_tens = 0, seen_prep = 0, seen_clas = 0, seen_meta = 0, ended = 0;
+  int seen_tens = 0, seen_prep = 0, seen_norm = 0, seen_clas = 0, seen_meta = 0, ended = 0;
   size_t at = 16;
   while (!st && !ended) {
     if (size - at < 8) {
@@ -328,6 +347,8 @@ static fer_status load_buffer(const uint8_t *data, size_t size, const char *name
                        : read_tensors(&r, &c, m, (flags & FLAG_FLOAT16) != 0);
     } else if (!memcmp(tag, "PREP", 4)) {
       st = seen_prep++ ? bad(&r, at, "second PREP section") : read_prep(&r, &c, m);
+    } else if (!memcmp(tag, "NORM", 4) && version >= 2) {
+      st = seen_norm++ ? bad(&r, at, "second NORM section") : read_norm(&r, &c, m);
     } else if (!memcmp(tag, "CLAS", 4)) {
       st = seen_clas++ ? bad(&r, at, "second CLAS section") : read_classes(&r, &c, m);
     } else if (!memcmp(tag, "META", 4)) {

@@ -20,7 +20,9 @@
 #define FER__PREDICTOR_MAGIC 0x44525046u
 
 /* The current model file format version (docs/model-format.md). */
-#define FER__MODEL_FORMAT_VERSION 1
+/* Version 2 added the NORM section; files without it are still written as
+ * version 1, so older readers keep reading them. */
+#define FER__MODEL_FORMAT_VERSION 2
 
 typedef struct fer__shape {
   int c, h, w;
@@ -169,6 +171,8 @@ struct fer_model {
   char **class_names;
   int num_class_names;
   float pre_scale, pre_mean, pre_std;
+  unsigned norm_flags;  /* FER_NORM_* */
+  float norm_sharpness; /* 0 = no sharpness limit */
   fer__metadata_entry *metadata;
   int num_metadata;
   /* Training state. */
@@ -179,6 +183,10 @@ struct fer_model {
   float *class_weights; /* NULL or output_size floats */
   fer__workspace *ws;   /* forward/evaluate/train workspace, lazily made */
 };
+
+/* The per-image normalisation of fer_model_preprocess on `n` images that
+ * already had the affine preprocessing (lib/nn/input_norm.c). */
+fer_status fer__model_normalize(const fer_model *m, float *x, int n);
 
 /* FER_OK for a live model, else FER_ERR_MISUSE naming `who`. */
 fer_status fer__model_check(const fer_model *m, const char *who);

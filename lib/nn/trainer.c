@@ -287,6 +287,7 @@ typedef struct fit_run {
   size_t x_capacity;
   int classes, sample_floats;
   float scale, mean, inv_std;
+  const fer_model *model; /* for its per-image normalisation */
 } fit_run;
 
 static void fit_run_release(fit_run *r) {
@@ -316,7 +317,8 @@ static fer_status check_data(const fer_model *m, const fer_dataset *ds,
 }
 
 /* Batch of `n` samples at `indices` into r->x, normalised as the model's
- * preprocessing says. */
+ * preprocessing and per-image normalisation say (after augmentation, so
+ * the sharpness limit sees the image the network will see). */
 static fer_status load_batch(fit_run *r, const fer_dataset *ds,
                              const fer_augment *aug, uint32_t epoch,
                              const uint32_t *indices, int n) {
@@ -327,7 +329,7 @@ static fer_status load_batch(fit_run *r, const fer_dataset *ds,
     size_t total = (size_t)n * (size_t)r->sample_floats;
     for (size_t i = 0; i < total; i++) r->x[i] = (r->x[i] - r->mean) * r->inv_std;
   }
-  return FER_OK;
+  return fer__model_normalize(r->model, r->x, n);
 }
 
 /* Validation loss (plain cross-entropy) and accuracy in evaluation mode. */
@@ -396,6 +398,7 @@ static fer_status prepare(fer_trainer *tr, fer_model *m,
   if ((st = check_data(m, train, "the training set"))) return st;
   if (val && (st = check_data(m, val, "the validation set"))) return st;
   uint64_t seed = (uint64_t)tr->value[FER_TRAIN_SEED];
+  r->model = m;
   r->train = train;
   r->val = val;
   if (!val && tr->value[FER_TRAIN_VALIDATION_FRACTION] > 0.0) {

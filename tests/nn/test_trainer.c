@@ -318,6 +318,61 @@ static void test_determinism(void) {
   fer_dataset_free(ds);
 }
 
+/* Mean cross-entropy of `m` on `ds`, fed through fer_model_preprocess. */
+static double manual_loss(const fer_model *m, const fer_dataset *ds) {
+  size_t n = fer_dataset_count(ds);
+  float *x = malloc(n * 64 * sizeof *x), *p = malloc(n * 3 * sizeof *p);
+  int32_t *y = malloc(n * sizeof *y);
+  uint32_t *idx = malloc(n * sizeof *idx);
+  double loss = NAN;
+  if (x && p && y && idx) {
+    for (size_t i = 0; i < n; i++) idx[i] = (uint32_t)i;
+    CHECK_OK(fer_dataset_make_batch(ds, NULL, 0, idx, n, 1.0f, x, n * 64, y));
+    CHECK_OK(fer_model_preprocess(m, x, (int)n));
+    CHECK_OK(fer_model_predict(m, x, (int)n, p));
+    loss = 0.0;
+    for (size_t i = 0; i < n; i++) loss -= log(p[i * 3 + y[i]]) / (double)n;
+  }
+  free(x);
+  free(p);
+  free(y);
+  free(idx);
+  return loss;
+}
+
+/* The fit loop feeds training and validation batches through the model's
+ * per-image normalisation: with a learning rate too small to move the
+ * weights of a net without batch norm or dropout, the epoch's training
+ * and validation losses equal the loss computed by hand on
+ * fer_model_preprocess'd data (and differ clearly from it without). */
+static void test_uses_image_normalization(void) {
+  const size_t counts[3] = {10, 12, 9};
+  fer_dataset *train = toy_dataset(counts, 3, 21), *val = toy_dataset(counts, 3, 22);
+  fer_model *m = NULL;
+  CHECK_OK(fer_model_from_text("input 1x8x8\nflatten\ndense 3\nsoftmax\n", &m));
+  fer_trainer *tr = toy_trainer(1, 3);
+  fer_optimizer *sgd = NULL;
+  CHECK_OK(fer_optimizer_create(FER_OPTIMIZER_SGD, &sgd));
+  if (!m || !tr || !sgd || !train || !val) return;
+  CHECK_OK(fer_model_init_weights(m, FER_INIT_HE_UNIFORM, 4));
+  CHECK_OK(fer_optimizer_set(sgd, FER_OPT_LEARNING_RATE, 1e-12));
+  CHECK_OK(fer_trainer_set_optimizer(tr, sgd));
+  CHECK_OK(fer_model_set_image_normalization(m, FER_NORM_STANDARDIZE, 0.2f));
+  CHECK_OK(fer_trainer_fit(tr, m, train, val));
+  double row[FER_TRAIN_METRIC_COUNT];
+  CHECK_OK(fer_trainer_history_get(tr, 0, row, FER_TRAIN_METRIC_COUNT));
+  double want_train = manual_loss(m, train), want_val = manual_loss(m, val);
+  CHECK_NEAR(row[FER_METRIC_LOSS], want_train, 1e-5);
+  CHECK_NEAR(row[FER_METRIC_VAL_LOSS], want_val, 1e-5);
+  CHECK_OK(fer_model_set_image_normalization(m, 0, 0.0f));
+  CHECK(fabs(manual_loss(m, val) - want_val) > 1e-2);
+  fer_trainer_free(tr);
+  fer_optimizer_free(sgd);
+  fer_model_free(m);
+  fer_dataset_free(train);
+  fer_dataset_free(val);
+}
+
 /* Every allocation of a fit (with a validation split, checkpoint, history,
  * state and early-stopping best weights) and of a resume from its state
  * file fails in turn: each attempt returns FER_ERR_OUT_OF_MEMORY (or a
@@ -383,6 +438,7 @@ int main(void) {
   RUN(test_history_and_checkpoint);
   RUN(test_early_stop_restore);
   RUN(test_determinism);
+  RUN(test_uses_image_normalization);
   RUN(test_allocation_failures);
   return harness_finish();
 }
