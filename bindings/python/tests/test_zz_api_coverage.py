@@ -25,9 +25,6 @@ NOT_WRAPPED = {
 # C functions that landed after the binding and are not wrapped yet: open
 # work, listed by prefix so that the gap stays visible in one place.
 NOT_YET_WRAPPED_PREFIXES = {
-    "fer_trainer_": "Model.fit still drives fer_model_train_step from Python",
-    "fer_train_": "the resumable training state (fer/train.h)",
-    "fer_dataset_balanced_weights": "fer/train.h",
     "fer_cascade_train": "cascade training (fer/cascade_train.h)",
     "fer_cascade_save_xml": "cascade training (fer/cascade_train.h)",
     "fer_cascade_encode_xml": "cascade training (fer/cascade_train.h)",
