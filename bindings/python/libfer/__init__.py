@@ -21,9 +21,12 @@ from .training import (CSVLogger, EarlyStopping, ModelCheckpoint, ReduceLROnPlat
 from .trainer import Trainer, balanced_class_weights, train_state_version, validate_train_state
 from .detect import Cascade, Detector
 from .video import Tracker, Y4MReader, Y4MWriter
-from .analyze import Analyzer, Face, analyze, has_default_cascade, has_default_model
+from .cascade_train import CascadeTrainer, StageProgress, train_cascade
+from .analyze import (Analyzer, Face, analyze, expression_color, has_default_cascade,
+                      has_default_model)
 
 __all__ = ["Analyzer", "Face", "analyze", "has_default_model", "has_default_cascade",
+           "expression_color", "CascadeTrainer", "StageProgress", "train_cascade",
            "Cascade", "Detector", "Tracker", "Y4MReader", "Y4MWriter", "Image",
            "Model", "Predictor", "Optimizer", "Schedule", "Dataset", "Augment",
            "Metrics", "StopTraining", "fit", "evaluate", "epoch_order",
