@@ -16,15 +16,22 @@ from .model import Model, Predictor
 from .optim import Optimizer, Schedule
 from .dataset import (Augment, Dataset, Metrics, epoch_order, fer2013_class_names,
                       save_svg, training_curves_svg)
-from .training import StopTraining, evaluate, fit
+from .training import (CSVLogger, EarlyStopping, ModelCheckpoint, ReduceLROnPlateau,
+                       StopTraining, evaluate, fit)
+from .trainer import Trainer, balanced_class_weights, train_state_version, validate_train_state
 from .detect import Cascade, Detector
 from .video import Tracker, Y4MReader, Y4MWriter
-from .analyze import Analyzer, Face, analyze, has_default_cascade, has_default_model
+from .cascade_train import CascadeTrainer, StageProgress, train_cascade
+from .analyze import (Analyzer, Face, analyze, expression_color, has_default_cascade,
+                      has_default_model)
 
 __all__ = ["Analyzer", "Face", "analyze", "has_default_model", "has_default_cascade",
+           "expression_color", "CascadeTrainer", "StageProgress", "train_cascade",
            "Cascade", "Detector", "Tracker", "Y4MReader", "Y4MWriter", "Image",
            "Model", "Predictor", "Optimizer", "Schedule", "Dataset", "Augment",
            "Metrics", "StopTraining", "fit", "evaluate", "epoch_order",
+           "Trainer", "ReduceLROnPlateau", "EarlyStopping", "ModelCheckpoint", "CSVLogger",
+           "balanced_class_weights", "train_state_version", "validate_train_state",
            "fer2013_class_names", "training_curves_svg", "save_svg",
            "LibferError", "errors", "load_library", "version", "status_string",
            "last_error", "clear_error", "version_number",

@@ -12,6 +12,10 @@ def _release(free_name, ptr):
         pass
 
 
+def _keep_nothing():
+    """The finalizer of a borrowed handle: the owner frees it."""
+
+
 class Handle:
     """A Python object that owns one libfer handle.
 
@@ -28,6 +32,21 @@ class Handle:
             raise errors.InternalError("libfer returned a NULL %s" % self._kind)
         self._ptr = ptr
         self._finalizer = weakref.finalize(self, _release, self._free_name, ptr)
+
+    def _init_borrowed(self, ptr, owner):
+        """Wrap a handle that ``owner`` owns (a C getter's borrowed
+        pointer): it is never freed here, and ``owner`` stays alive while
+        this object lives. ``owner`` closes it (``_owner_closed``) before
+        freeing the handle."""
+        if not ptr:
+            raise errors.InternalError("libfer returned a NULL %s" % self._kind)
+        self._ptr = ptr
+        self._owner = owner
+        self._finalizer = weakref.finalize(self, _keep_nothing)
+
+    def _owner_closed(self):
+        """The owner is freeing the handle: this wrapper becomes closed."""
+        self.close()
 
     @property
     def _h(self):

@@ -2,6 +2,7 @@
 draw the results, as ``fer analyze`` does."""
 
 import ctypes
+import weakref
 
 from . import _lib, errors
 from ._handle import Handle
@@ -31,6 +32,11 @@ signature("fer_analyzer_run", c_status, c_ptr, c_ptr, P(_Face), P(ctypes.c_float
 signature("fer_analyzer_annotate", c_status, c_ptr, c_ptr, P(_Face), c_size)
 signature("fer_analyzer_has_default_model", c_int)
 signature("fer_analyzer_has_default_cascade", c_int)
+signature("fer_analyzer_model", c_ptr, c_ptr)
+signature("fer_analyzer_cascade", c_ptr, c_ptr)
+signature("fer_analyzer_run_batch", c_status, c_ptr, P(c_ptr), c_size, P(_Face),
+          P(ctypes.c_float), c_size, c_size, P(c_size), P(c_size))
+signature("fer_expression_color", ctypes.c_uint32, c_str, c_int)
 
 # fer_analyze_param values (include/fer/analyze.h; part of the ABI).
 _KEYS = {"scale_factor": 1, "min_neighbors": 2, "min_size": 3, "max_size": 4, "margin": 5}
@@ -47,6 +53,13 @@ class Face:
     def __repr__(self):
         return "Face(box=%r, label=%r, confidence=%.3f)" % (self.box, self.label,
                                                             self.confidence)
+
+
+def expression_color(label, index=0):
+    """The (r, g, b) colour ``Analyzer.annotate`` draws ``label`` with
+    (happy yellow, sad blue, ...); other labels get a colour from ``index``."""
+    rgb = _lib.fn("fer_expression_color")(str(label).encode("utf-8"), int(index))
+    return (rgb >> 16) & 0xFF, (rgb >> 8) & 0xFF, rgb & 0xFF
 
 
 def has_default_model():
@@ -79,7 +92,10 @@ class Analyzer(Handle):
                 "give both a model and a cascade, or neither for the built-in ones",
                 errors.INVALID_ARGUMENT)
         Handle.__init__(self, out.value)
-        self.model, self.cascade = model, cascade
+        # The caller's objects are kept alive (the C analyzer reads them);
+        # for the built-in ones, borrowed views are made on first use.
+        self._given = {"model": model, "cascade": cascade}
+        self._views = weakref.WeakSet()
         self._capacity = 16
         self._alloc()
         self.set(**params)
@@ -88,6 +104,39 @@ class Analyzer(Handle):
         k = self.num_classes
         self._faces = (_Face * self._capacity)()
         self._probs = (ctypes.c_float * (self._capacity * k))()
+
+    def close(self):
+        """Free the analyzer; views of its built-in model and cascade are
+        closed first."""
+        for view in list(getattr(self, "_views", ())):
+            view._owner_closed()
+        Handle.close(self)
+
+    def _part(self, what, getter, wrap):
+        ptr = _lib.fn(getter)(self._h)
+        given = self._given[what]
+        if given is not None and given._ptr == ptr:
+            return given
+        view = self._given.get("view_" + what)
+        if view is None or view.closed:
+            view = wrap(ptr, self)
+            self._given["view_" + what] = view
+            self._views.add(view)
+        return view
+
+    @property
+    def model(self):
+        """The Model in use: the one given, or a read-only view of the
+        built-in one that keeps this analyzer alive."""
+        from .model import Model
+        return self._part("model", "fer_analyzer_model", Model._borrow)
+
+    @property
+    def cascade(self):
+        """The Cascade in use: the one given, or a view of the built-in one
+        that keeps this analyzer alive."""
+        from .detect import Cascade
+        return self._part("cascade", "fer_analyzer_cascade", Cascade._borrow)
 
     @staticmethod
     def params():
@@ -144,9 +193,44 @@ class Analyzer(Handle):
                 continue
             _lib.check(status, "fer_analyzer_run")
             break
+        return self._faces_at(0, count.value)
+
+    def analyze_batch(self, images):
+        """The faces of each image of ``images`` in one call: a list (one
+        per image) of lists of ``Face``; an image without faces gives []."""
+        from .image import Image
+        images = list(images)
+        for i, image in enumerate(images):
+            if not isinstance(image, Image):
+                raise errors.InvalidArgumentError(
+                    "analyze_batch takes libfer.Image objects; image %d is %s"
+                    % (i, type(image).__name__), errors.INVALID_ARGUMENT)
+        handles = (c_ptr * max(1, len(images)))(*[image._h for image in images])
+        counts = (c_size * max(1, len(images)))()
+        total = c_size()
+        k = self.num_classes
+        while True:
+            status = _lib.fn("fer_analyzer_run_batch")(
+                self._h, handles, len(images), self._faces, self._probs, self._capacity, k,
+                counts, ctypes.byref(total))
+            if status == errors.BUFFER_TOO_SMALL and total.value > self._capacity:
+                self._capacity = total.value
+                self._alloc()
+                continue
+            _lib.check(status, "fer_analyzer_run_batch")
+            break
+        out, start = [], 0
+        for i in range(len(images)):
+            out.append(self._faces_at(start, counts[i]))
+            start += counts[i]
+        return out
+
+    def _faces_at(self, start, count):
+        """Face objects of records start .. start + count - 1."""
         names = self.class_names
+        k = len(names)
         faces = []
-        for i in range(count.value):
+        for i in range(start, start + count):
             rec = self._faces[i]
             face = Face()
             face.box = (rec.box.x, rec.box.y, rec.box.width, rec.box.height)

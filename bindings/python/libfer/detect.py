@@ -28,6 +28,9 @@ signature("fer_cascade_load_memory", c_status, c_ptr, c_size, P(c_ptr))
 signature("fer_cascade_save", c_status, c_ptr, c_str)
 signature("fer_cascade_encode", c_status, c_ptr, P(c_ptr), P(c_size))
 signature("fer_cascade_free", None, c_ptr)
+signature("fer_cascade_save_xml", c_status, c_ptr, c_str)
+signature("fer_cascade_encode_xml", c_status, c_ptr, P(c_ptr), P(c_size))
+signature("fer_default_cascade_load", c_status, P(c_ptr))
 signature("fer_cascade_window_width", c_int, c_ptr)
 signature("fer_cascade_window_height", c_int, c_ptr)
 signature("fer_cascade_stage_count", c_int, c_ptr)
@@ -185,6 +188,25 @@ class Cascade(Handle):
         del keep
         return cls(out.value)
 
+    @classmethod
+    def _borrow(cls, ptr, owner):
+        """A view of a cascade that ``owner`` (an Analyzer) owns."""
+        self = cls.__new__(cls)
+        self._init_borrowed(ptr, owner)
+        import weakref
+        self._detectors = weakref.WeakSet()
+        self._default_detector = None
+        return self
+
+    @classmethod
+    def default(cls):
+        """The frontal-face cascade built into this libfer, or else the
+        installed OpenCV one (``$FER_CASCADE``, then the opencv-data paths).
+        Raises NotFoundError, listing what was tried, when there is none."""
+        out = c_ptr()
+        _lib.call("fer_default_cascade_load", ctypes.byref(out))
+        return cls(out.value)
+
     def close(self):
         """Free the cascade; detectors using it are closed first."""
         for det in list(getattr(self, "_detectors", ())):
@@ -200,6 +222,20 @@ class Cascade(Handle):
         _lib.call("fer_cascade_encode", self._h, ctypes.byref(data), ctypes.byref(size))
         try:
             return ctypes.string_at(data.value, size.value)
+        finally:
+            _lib.fn("fer_free")(data)
+
+    def save_xml(self, path):
+        """Write OpenCV's current cascade XML atomically: it loads in
+        ``cv2.CascadeClassifier`` and back in ``Cascade.load``."""
+        _lib.call("fer_cascade_save_xml", self._h, _lib.encode_path(path))
+
+    def to_xml(self):
+        """The OpenCV XML of ``save_xml`` as a str."""
+        data, size = c_ptr(), c_size()
+        _lib.call("fer_cascade_encode_xml", self._h, ctypes.byref(data), ctypes.byref(size))
+        try:
+            return ctypes.string_at(data.value, size.value).decode("utf-8")
         finally:
             _lib.fn("fer_free")(data)
 

@@ -20,6 +20,7 @@ signature("fer_model_max_layers", c_int)
 signature("fer_model_max_params", c_long)
 signature("fer_model_create", c_status, c_int, c_int, c_int, P(c_ptr))
 signature("fer_model_free", None, c_ptr)
+signature("fer_default_model_load", c_status, P(c_ptr))
 signature("fer_model_add_conv", c_status, c_ptr, c_int, c_int, c_int, c_int,
           c_int, c_int, c_int, c_int)
 signature("fer_model_add_max_pool", c_status, c_ptr, c_int, c_int, c_int, c_int)
@@ -167,6 +168,22 @@ class Model(Handle):
         self._init_handle(ptr)
         return self
 
+    @classmethod
+    def _borrow(cls, ptr, owner):
+        """A read-only view of a model that ``owner`` (an Analyzer) owns."""
+        self = cls.__new__(cls)
+        self._init_borrowed(ptr, owner)
+        self._predictors = weakref.WeakSet()
+        return self
+
+    @classmethod
+    def default(cls):
+        """A new copy of the expression model built into this libfer
+        (NotFoundError when this build carries none)."""
+        out = c_ptr()
+        _lib.call("fer_default_model_load", ctypes.byref(out))
+        return cls._wrap(out.value)
+
     def close(self):
         """Free the model now; its predictors are closed first."""
         for pred in list(getattr(self, "_predictors", ())):
@@ -178,6 +195,9 @@ class Model(Handle):
         from it are released (they rebuild themselves on their next run),
         as the C API requires."""
         h = self._h
+        if getattr(self, "_owner", None) is not None:
+            raise errors.MisuseError("this Model belongs to an Analyzer and is read-only; "
+                                     "change a Model.load() copy instead", errors.MISUSE)
         for pred in list(self._predictors):
             pred._release()
         return h

@@ -91,3 +91,122 @@ def test_default_analyzer(photo):
     assert len(faces) == 1
     x, y, w, h = faces[0].box
     assert 150 < x < 210 and 40 < y < 100 and 70 < w < 130  # the astronaut's face
+
+
+def face_summary(faces):
+    return [(f.box, f.label, round(f.confidence, 6),
+             tuple(round(p, 6) for p in f.probabilities.values())) for f in faces]
+
+
+def test_analyze_batch_equals_one_image_at_a_time(photo, cascade):
+    model = libfer.Model.from_text(SMALL)
+    model.init_weights(seed=5)
+    an = libfer.Analyzer(model, cascade, min_size=36)
+    blank = libfer.Image.new(120, 90, 3)
+    flipped = photo.flip_horizontal()
+    images = [photo, blank, flipped, photo]
+    one_by_one = [an.analyze(img) for img in images]
+    assert len(one_by_one[0]) >= 1 and one_by_one[1] == []
+    an._capacity = 1  # the batch needs more room: the wrapper grows it
+    an._alloc()
+    batch = an.analyze_batch(images)
+    assert [face_summary(f) for f in batch] == [face_summary(f) for f in one_by_one]
+    assert an.analyze_batch([]) == []
+    assert an.analyze_batch([blank]) == [[]]
+    closed = libfer.Image.new(4, 4, 1)
+    closed.close()
+    with pytest.raises(errors.MisuseError):
+        an.analyze_batch([photo, closed])
+    with pytest.raises(errors.InvalidArgumentError, match="image 1"):
+        an.analyze_batch([photo, "photo.jpg"])
+
+
+def test_model_and_cascade_properties(photo, cascade):
+    model = libfer.Model.from_text(SMALL)
+    an = libfer.Analyzer(model, cascade)
+    assert an.model is model and an.cascade is cascade
+
+
+def test_default_parts_are_borrowed_views_that_keep_the_analyzer(photo):
+    if not libfer.has_default_model():
+        pytest.skip("this libfer has no built-in model")
+    if not libfer.has_default_cascade() and not os.path.isfile(CASCADE):
+        pytest.skip("no built-in cascade and no OpenCV cascade installed")
+    an = libfer.Analyzer()
+    faces = an.analyze(photo)
+    model, cascade = an.model, an.cascade
+    assert an.model is model  # one view per analyzer
+    assert model.class_names == an.class_names
+    del an
+    import gc
+    gc.collect()
+    # The views keep the analyzer (and so the C model and cascade) alive.
+    x, y, w, h = faces[0].box
+    crop = photo.crop(x, y, w, h).to_gray().resize(48, 48, "area")
+    expect = np.array([faces[0].probabilities[n] for n in model.class_names])
+    np.testing.assert_allclose(np.asarray(model.predict_proba(crop)).ravel(), expect,
+                               atol=1e-4)
+    assert [tuple(b) for b in cascade.detect(photo, scale_factor=1.2, min_neighbors=4,
+                                              min_size=(36, 36))] == [faces[0].box]
+    # The built-in model equals a fresh copy of it.
+    assert model.to_bytes() == libfer.Model.default().to_bytes()
+    with pytest.raises(errors.MisuseError):
+        model.init_weights(seed=1)  # read-only: the analyzer runs it
+    # Dropping a view never frees the analyzer's model.
+    owner = model._owner
+    del model, cascade
+    gc.collect()
+    assert len(owner.analyze(photo)) == 1
+    view = owner.model
+    owner.close()
+    with pytest.raises(errors.MisuseError):
+        view.output_size
+
+
+def test_default_model_both_branches():
+    if libfer.has_default_model():
+        m = libfer.Model.default()
+        assert m.output_size == 7 and m.class_names[3] == "happy"
+        assert m.to_bytes() == libfer.Model.default().to_bytes()
+    else:
+        with pytest.raises(errors.NotFoundError, match="default model"):
+            libfer.Model.default()
+
+
+def test_default_cascade_both_branches(monkeypatch, tmp_path):
+    if libfer.has_default_cascade():
+        # Built in: the environment is not consulted.
+        monkeypatch.setenv("FER_CASCADE", str(tmp_path / "absent.xml"))
+        assert libfer.Cascade.default().stage_count > 0
+        return
+    # Not built in: $FER_CASCADE names the file, and a bad name is an error
+    # (never a silent fallback to another cascade).
+    monkeypatch.setenv("FER_CASCADE", str(tmp_path / "absent.xml"))
+    with pytest.raises(errors.LibferIOError, match="FER_CASCADE"):
+        libfer.Cascade.default()
+    if os.path.isfile(CASCADE):
+        monkeypatch.setenv("FER_CASCADE", CASCADE)
+        got = libfer.Cascade.default()
+        assert got.to_bytes() == libfer.Cascade.load(CASCADE).to_bytes()
+        monkeypatch.delenv("FER_CASCADE")
+        assert libfer.Cascade.default().to_bytes() == got.to_bytes()
+    else:
+        monkeypatch.delenv("FER_CASCADE", raising=False)
+        with pytest.raises(errors.NotFoundError, match="opencv-data"):
+            libfer.Cascade.default()
+
+
+def test_expression_colors():
+    # The colours the header documents, as hue families.
+    r, g, b = libfer.expression_color("happy")
+    assert r > 150 and g > 150 and b < 100  # yellow
+    r, g, b = libfer.expression_color("sad")
+    assert b > r and b > g  # blue
+    r, g, b = libfer.expression_color("angry")
+    assert r > 150 and g < 100 and b < 100  # red
+    r, g, b = libfer.expression_color("disgust")
+    assert g > r and g > b  # green
+    r, g, b = libfer.expression_color("neutral")
+    assert max(r, g, b) - min(r, g, b) < 30  # gray
+    assert all(0 <= v <= 255 for v in libfer.expression_color("smirk", 9))
+    assert libfer.expression_color("smirk", 9) == libfer.expression_color("smirk", 9)

@@ -149,12 +149,13 @@ def test_fit_with_schedule_augment_and_loss_options():
     x, y = toy_data()
     ds = libfer.Dataset.from_arrays(x, y)
     m = toy_model()
-    m.set_label_smoothing(0.1).set_class_weights([1.0, 2.0]).set_seed(3)
     opt = libfer.Optimizer("sgd", learning_rate=0.2, momentum=0.9)
     sched = libfer.Schedule("step", step_size=1, gamma=0.5)
-    history = m.fit(ds, epochs=3, optimizer=opt, schedule=sched,
+    history = m.fit(ds, epochs=3, optimizer=opt, schedule=sched, seed=3,
+                    label_smoothing=0.1, class_weight={0: 1.0, 1: 2.0},
                     augment=libfer.Augment(seed=2, flip_prob=0.5))
     assert history["learning_rate"] == pytest.approx([0.2, 0.1, 0.05])
+    m.set_label_smoothing(0.1).set_class_weights([1.0, 2.0]).set_seed(3)
     m.set_class_weights(None)
     with pytest.raises(errors.InvalidArgumentError):
         m.set_label_smoothing(1.5)

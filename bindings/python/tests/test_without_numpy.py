@@ -46,6 +46,15 @@ assert history["loss"][-1] < history["loss"][0]
 assert m.evaluate(ds)["accuracy"] == 1.0
 floats = [[[[v / 255 for v in row] for row in img_] for img_ in s] for s in x]
 assert m.fit(floats, y, epochs=1)["loss"]
+seen = []
+assert len(m.fit(ds, epochs=5, callbacks=lambda e, logs: seen.append(e) or e == 1)["loss"]) == 2
+assert seen == [0, 1]
+
+trainer = libfer.CascadeTrainer(window=(8, 8))
+trainer.add_positive(libfer.Image.from_bytes(bytes(range(0, 256, 4)), 8, 8, "GRAY"), mirror=True)
+trainer.add_negative(libfer.Image.from_bytes(bytes(range(256)) * 4, 32, 32, "GRAY"))
+assert (trainer.positive_count, trainer.negative_image_count) == (2, 1)
+assert len(libfer.expression_color("happy")) == 3
 
 met = libfer.Metrics(["a", "b"])
 met.add_probs([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]], [0, 1, 1])

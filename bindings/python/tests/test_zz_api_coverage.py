@@ -24,20 +24,7 @@ NOT_WRAPPED = {
 
 # C functions that landed after the binding and are not wrapped yet: open
 # work, listed by prefix so that the gap stays visible in one place.
-NOT_YET_WRAPPED_PREFIXES = {
-    "fer_trainer_": "Model.fit still drives fer_model_train_step from Python",
-    "fer_train_": "the resumable training state (fer/train.h)",
-    "fer_dataset_balanced_weights": "fer/train.h",
-    "fer_cascade_train": "cascade training (fer/cascade_train.h)",
-    "fer_cascade_save_xml": "cascade training (fer/cascade_train.h)",
-    "fer_cascade_encode_xml": "cascade training (fer/cascade_train.h)",
-    "fer_analyzer_run_batch": "Analyzer.analyze covers one image per call",
-    "fer_analyzer_model": "Analyzer keeps the Python objects it was given",
-    "fer_analyzer_cascade": "Analyzer keeps the Python objects it was given",
-    "fer_default_model_load": "Analyzer() uses the defaults directly",
-    "fer_default_cascade_load": "Analyzer() uses the defaults directly",
-    "fer_expression_color": "Analyzer.annotate draws with it in C",
-}
+NOT_YET_WRAPPED_PREFIXES = {}
 
 
 def not_yet_wrapped(name):
