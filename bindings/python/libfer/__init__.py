@@ -12,7 +12,7 @@ from . import errors
 from ._lib import load_library
 from .errors import LibferError
 from .image import Image
-from .model import Model, Predictor
+from .model import Model, Predictor, image_sharpness
 from .optim import Optimizer, Schedule
 from .dataset import (Augment, Dataset, Metrics, epoch_order, fer2013_class_names,
                       save_svg, training_curves_svg)
@@ -28,7 +28,7 @@ from .analyze import (Analyzer, Face, analyze, expression_color, has_default_cas
 __all__ = ["Analyzer", "Face", "analyze", "has_default_model", "has_default_cascade",
            "expression_color", "CascadeTrainer", "StageProgress", "train_cascade",
            "Cascade", "Detector", "Tracker", "Y4MReader", "Y4MWriter", "Image",
-           "Model", "Predictor", "Optimizer", "Schedule", "Dataset", "Augment",
+           "Model", "Predictor", "image_sharpness", "Optimizer", "Schedule", "Dataset", "Augment",
            "Metrics", "StopTraining", "fit", "evaluate", "epoch_order",
            "Trainer", "ReduceLROnPlateau", "EarlyStopping", "ModelCheckpoint", "CSVLogger",
            "balanced_class_weights", "train_state_version", "validate_train_state",

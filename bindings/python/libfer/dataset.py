@@ -301,16 +301,20 @@ class Dataset(Handle):
         return list(xbuf)[:n * c * h * w], list(labels[:n])
 
     def batches(self, batch_size=64, shuffle=False, seed=0, epoch=0, augment=None,
-                preprocessing=(1 / 255, 0.0, 1.0)):
+                preprocessing=(1 / 255, 0.0, 1.0), model=None):
         """Yield (x, labels) batches covering the data set once. With
         ``shuffle`` the order is ``epoch_order(N, seed, epoch)``.
-        ``preprocessing`` = (scale, mean, std) as a model's."""
+        With ``model``, images are fed exactly as that model takes them
+        (its preprocessing and per-image normalisation, ``Model.preprocess``);
+        otherwise ``preprocessing`` = (scale, mean, std) as a model's."""
         n = len(self)
         order = epoch_order(n, seed, epoch) if shuffle else list(range(n))
-        scale, mean, std = preprocessing
+        scale, mean, std = (1.0, 0.0, 1.0) if model is not None else preprocessing
         for start in range(0, n, batch_size):
             x, y = self.make_batch(order[start:start + batch_size], augment, epoch, scale)
-            if mean != 0.0 or std != 1.0:
+            if model is not None:
+                x = model.preprocess(x)
+            elif mean != 0.0 or std != 1.0:
                 if _buffers.is_array(x):
                     x = (x - mean) / std
                     x = x.astype(_buffers.np.float32, copy=False)

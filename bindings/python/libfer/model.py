@@ -57,6 +57,10 @@ signature("fer_model_set_class_names", c_status, c_ptr, P(c_str), c_int)
 signature("fer_model_class_name", c_str, c_ptr, c_int)
 signature("fer_model_set_preprocessing", c_status, c_ptr, c_float, c_float, c_float)
 signature("fer_model_get_preprocessing", None, c_ptr, P(c_float), P(c_float), P(c_float))
+signature("fer_model_set_image_normalization", c_status, c_ptr, ctypes.c_uint, c_float)
+signature("fer_model_get_image_normalization", None, c_ptr, P(ctypes.c_uint), P(c_float))
+signature("fer_model_preprocess", c_status, c_ptr, P(c_float), c_int)
+signature("fer_image_sharpness", c_float, P(c_float), c_int, c_int, c_int)
 signature("fer_model_set_metadata", c_status, c_ptr, c_str, c_str)
 signature("fer_model_get_metadata", c_str, c_ptr, c_str)
 signature("fer_model_metadata_count", c_int, c_ptr)
@@ -90,6 +94,7 @@ LAYER_KINDS = {1: "conv", 2: "max_pool", 3: "avg_pool", 4: "global_avg_pool",
 INITS = {"he_uniform": 1, "he_normal": 2, "glorot_uniform": 3, "glorot_normal": 4}
 TENSORS = {"weight": 1, "bias": 2, "running_mean": 3, "running_var": 4}
 SAVE_FLOAT16 = 1
+NORM_STANDARDIZE = 1
 
 
 def _invalid(message):
@@ -435,6 +440,41 @@ class Model(Handle):
         return self
 
     @property
+    def image_normalization(self):
+        """{"standardize": bool, "sharpness_limit": float}: the per-image
+        normalisation applied after ``preprocessing`` (see fer/nn.h)."""
+        flags, limit = ctypes.c_uint(), c_float()
+        _lib.fn("fer_model_get_image_normalization")(self._h, ctypes.byref(flags),
+                                                     ctypes.byref(limit))
+        return {"standardize": bool(flags.value & NORM_STANDARDIZE),
+                "sharpness_limit": limit.value}
+
+    def set_image_normalization(self, standardize=False, sharpness_limit=0.0):
+        """Each image to mean 0 / std 1 (``standardize``), and inputs sharper
+        than ``sharpness_limit`` (``image_sharpness``) blurred down to it."""
+        _lib.call("fer_model_set_image_normalization", self._h,
+                  NORM_STANDARDIZE if standardize else 0, sharpness_limit)
+        return self
+
+    def preprocess(self, x):
+        """Raw pixel values (N x C x H x W or C x H x W, 0..255) turned into
+        what the model takes: a new float array (or list), the input left
+        alone. The same transformation the library applies to images."""
+        c, h, w = self.input_shape
+        ptr, keep, count = _buffers.floats_in(x)
+        if count == 0 or count % (c * h * w):
+            raise _invalid("input holds %d values, not a multiple of the model "
+                           "input %dx%dx%d" % (count, c, h, w))
+        out, buf = _buffers.floats_out(count)
+        ctypes.memmove(out, ptr, count * ctypes.sizeof(c_float))
+        del keep
+        _lib.call("fer_model_preprocess", self._h, out, count // (c * h * w))
+        if _buffers.is_array(buf):
+            shape = getattr(x, "shape", None)
+            return buf.reshape(shape) if shape is not None else buf
+        return list(buf)
+
+    @property
     def metadata(self):
         """A dict copy of the key/value metadata (use set_metadata to change)."""
         out = {}
@@ -510,7 +550,7 @@ class Model(Handle):
 
     def _predict_dataset(self, ds, batch_size):
         rows = []
-        for x, _ in ds.batches(batch_size, preprocessing=self.preprocessing):
+        for x, _ in ds.batches(batch_size, model=self):
             part = self.predict_proba(x)
             rows.extend(part if not _buffers.is_array(part) else [part])
         if _buffers.np is not None:
@@ -612,6 +652,32 @@ class Model(Handle):
             return "<libfer.Model closed>"
         return "<libfer.Model %s -> %d, %d layers>" % (
             "x".join(map(str, self.input_shape)), self.output_size, len(self))
+
+
+def image_sharpness(x, shape=None):
+    """Sharpness of one image as the library measures it: the mean absolute
+    difference of horizontally and vertically adjacent values over the
+    image's standard deviation. ``x`` is C x H x W or H x W (numpy or
+    nested lists), or flat values with ``shape=(C, H, W)``."""
+    if shape is None:
+        shape = getattr(x, "shape", None)
+        if shape is None:
+            dims, v = [], x
+            while isinstance(v, (list, tuple)):
+                dims.append(len(v))
+                v = v[0] if v else None
+            shape = tuple(dims)
+    shape = tuple(int(d) for d in shape)
+    if len(shape) == 2:
+        shape = (1,) + shape
+    if len(shape) != 3:
+        raise _invalid("image_sharpness needs C x H x W or H x W, not %r" % (shape,))
+    ptr, keep, count = _buffers.floats_in(x)
+    if count != shape[0] * shape[1] * shape[2]:
+        raise _invalid("%d values for shape %r" % (count, shape))
+    value = _lib.fn("fer_image_sharpness")(ptr, *shape)
+    del keep
+    return value
 
 
 class Predictor(Handle):

@@ -33,7 +33,7 @@ def _as_dataset(x, y, model):
 def _batches(source, model, batch_size, shuffle=False, seed=0, epoch=0, augment=None):
     if isinstance(source, Dataset):
         yield from source.batches(batch_size, shuffle=shuffle, seed=seed, epoch=epoch,
-                                  augment=augment, preprocessing=model.preprocessing)
+                                  augment=augment, model=model)
         return
     x, y = source
     n = len(y)
