@@ -19,6 +19,7 @@ exec "$fer" train --net default --init-seed 0 --seed 0 \
   --epochs "$epochs" --batch 64 --optimizer adamw --lr 2e-3 \
   --weight-decay 0.05 --schedule cosine --label-smoothing 0.1 \
   --flip 0.5 --shift 0.1 --rotate 10 --zoom 0.1 --erase 0.25 \
+  --standardize --sharpness-limit auto \
   $data --threads "$threads" \
   --state "$run/default.state" --history "$run/default-history.csv" \
   --curves "$run/default-curves.svg" --out "$run/default.ferm"

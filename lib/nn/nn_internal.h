@@ -185,8 +185,10 @@ struct fer_model {
 };
 
 /* The per-image normalisation of fer_model_preprocess on `n` images that
- * already had the affine preprocessing (lib/nn/input_norm.c). */
-fer_status fer__model_normalize(const fer_model *m, float *x, int n);
+ * already had the affine preprocessing (lib/nn/input_norm.c). Training
+ * batches (`training` != 0) skip the sharpness limit. */
+fer_status fer__model_normalize(const fer_model *m, float *x, int n,
+                                int training);
 
 /* FER_OK for a live model, else FER_ERR_MISUSE naming `who`. */
 fer_status fer__model_check(const fer_model *m, const char *who);

@@ -124,7 +124,7 @@ static fer_status run_image(const fer_model *m, fer__workspace **ws,
                      who, m->input.c);
   if ((st = fer__workspace_prepare(m, ws, 1, 0))) return st;
   image_to_tensor(m, img, (*ws)->input);
-  if ((st = fer__model_normalize(m, (*ws)->input, 1))) return st;
+  if ((st = fer__model_normalize(m, (*ws)->input, 1, 0))) return st;
   const float *y = fer__forward(m, *ws, (*ws)->input, 1, 0, NULL);
   int best = 0;
   for (int k = 1; k < K; k++)

@@ -317,11 +317,12 @@ static fer_status check_data(const fer_model *m, const fer_dataset *ds,
 }
 
 /* Batch of `n` samples at `indices` into r->x, normalised as the model's
- * preprocessing and per-image normalisation say (after augmentation, so
- * the sharpness limit sees the image the network will see). */
+ * preprocessing and per-image normalisation say (after augmentation);
+ * `training` batches skip the sharpness limit, validation ones get it as
+ * any input at inference does. */
 static fer_status load_batch(fit_run *r, const fer_dataset *ds,
                              const fer_augment *aug, uint32_t epoch,
-                             const uint32_t *indices, int n) {
+                             const uint32_t *indices, int n, int training) {
   fer_status st = fer_dataset_make_batch(ds, aug, epoch, indices, (size_t)n,
                                          r->scale, r->x, r->x_capacity, r->labels);
   if (st) return st;
@@ -329,7 +330,7 @@ static fer_status load_batch(fit_run *r, const fer_dataset *ds,
     size_t total = (size_t)n * (size_t)r->sample_floats;
     for (size_t i = 0; i < total; i++) r->x[i] = (r->x[i] - r->mean) * r->inv_std;
   }
-  return fer__model_normalize(r->model, r->x, n);
+  return fer__model_normalize(r->model, r->x, n, training);
 }
 
 /* Validation loss (plain cross-entropy) and accuracy in evaluation mode. */
@@ -346,7 +347,7 @@ static fer_status validate(fit_run *r, fer_model *m, int batch, double *loss,
   for (size_t start = 0; start < count && !st; start += (size_t)batch) {
     int n = (int)FER__MIN((size_t)batch, count - start);
     for (int i = 0; i < n; i++) r->order[i] = (uint32_t)(start + (size_t)i);
-    if ((st = load_batch(r, r->val, NULL, 0, r->order, n))) break;
+    if ((st = load_batch(r, r->val, NULL, 0, r->order, n, 0))) break;
     if ((st = fer_model_forward(m, r->x, n, r->probs))) break;
     if (!softmax_last) {
       for (int i = 0; i < n; i++) {
@@ -475,7 +476,7 @@ static fer_status train_epoch(fer_trainer *tr, fer_model *m, fit_run *r,
   for (long b = 0; b < batches; b++) {
     size_t start = (size_t)b * (size_t)batch;
     int count = (int)FER__MIN((size_t)batch, n - start);
-    if ((st = load_batch(r, r->train, tr->aug, (uint32_t)epoch, r->order + start, count)))
+    if ((st = load_batch(r, r->train, tr->aug, (uint32_t)epoch, r->order + start, count, 1)))
       return st;
     float loss, accuracy;
     if ((st = fer_model_train_step(m, tr->opt, r->x, r->labels, count, &loss, &accuracy)))
