@@ -382,12 +382,20 @@ static int restart_action(int found, int due) {
 
 /* At a restart boundary with RST`due` expected: find the next marker
  * (skipping stray bytes, and 0xFF pairs below 0xC0, which are no markers)
- * and act on it as restart_action says. Returns 0 with *empty set when the
- * coming interval has no data, or -1 (*marker: the marker found, -1 at the
- * end) when the data ends or a marker other than RSTn comes first. */
-static int take_restart(scan_state *s, int due, int *marker, int *empty) {
+ * and act on it as restart_action says. Returns RESTART_TAKE, or
+ * RESTART_EMPTY when the coming interval has no data, or -1 (*marker: the
+ * marker found, -1 at the end) when the data ends or a marker other than
+ * RSTn comes first. dec->restart_resynced records that a number was wrong;
+ * from then on the file follows libjpeg-turbo to its end: later scans may
+ * read their bits out of step (a refinement scan reads as many bits as
+ * earlier scans made coefficients), and data that ends early, or a marker
+ * other than RSTn where a restart is due, only leaves the rest of the
+ * interval, or every interval left, empty. */
+static int take_restart(scan_state *s, int due, int *marker) {
+  int *resynced = &s->dec->restart_resynced;
   const uint8_t *d = s->br.data;
   size_t n = s->br.size, p = s->br.pos;
+  int action;
   for (;;) {
     while (p + 1 < n && !(d[p] == 0xFF && d[p + 1] != 0x00 && d[p + 1] != 0xFF)) p++;
     *marker = p + 1 < n ? d[p + 1] : -1;
@@ -395,22 +403,23 @@ static int take_restart(scan_state *s, int due, int *marker, int *empty) {
       p += 2;
       continue;
     }
-    if (*marker < 0xD0 || *marker > 0xD7) {
+    if (*marker >= 0xD0 && *marker <= 0xD7) {
+      action = restart_action(*marker - 0xD0, due);
+      if (*marker - 0xD0 != due) *resynced = 1;
+    } else if (*resynced) {
+      action = RESTART_EMPTY;
+    } else {
       s->br.pos = p;
       return -1;
     }
-    int action = restart_action(*marker - 0xD0, due);
-    if (action == RESTART_SKIP) {
-      p += 2;
-      continue;
-    }
-    *empty = action == RESTART_EMPTY;
-    /* An empty interval reads nothing; the reader waits at the marker. */
-    reader_start(&s->br, d, n, *empty ? p : p + 2);
-    memset(s->pred, 0, sizeof s->pred);
-    s->dec->eob_run = 0;
-    return 0;
+    if (action != RESTART_SKIP) break;
+    p += 2;
   }
+  /* An empty interval reads the zeros fed at the waiting marker. */
+  reader_start(&s->br, d, n, action == RESTART_EMPTY ? p : p + 2);
+  memset(s->pred, 0, sizeof s->pred);
+  s->dec->eob_run = 0;
+  return action;
 }
 
 fer_status fer__jpeg_decode_scan(fer__jpeg_decoder *dec,
@@ -436,8 +445,8 @@ fer_status fer__jpeg_decode_scan(fer__jpeg_decoder *dec,
   int due = 0;     /* the number of the next restart marker */
   for (long mcu = 0; mcu < total; mcu++) {
     if (dec->restart_interval && left_in_interval == 0) {
-      int marker, empty = 0;
-      if (take_restart(s, due, &marker, &empty)) {
+      int marker, action = take_restart(s, due, &marker);
+      if (action < 0) {
         st = fer__fail(FER_ERR_TRUNCATED,
                        "JPEG scan %d: data ends after MCU %ld of %ld (%s where "
                        "a restart marker was due)",
@@ -449,7 +458,7 @@ fer_status fer__jpeg_decode_scan(fer__jpeg_decoder *dec,
       /* An empty interval reads zeros from the waiting marker, as libjpeg
        * does: its first MCU decodes from them, then it starves. When the
        * last interval already starved, libjpeg decodes nothing at all. */
-      if (!empty) starved = 0;
+      if (action == RESTART_TAKE) starved = 0;
       damaged = starved;
       due = (due + 1) & 7;
     }
@@ -466,7 +475,7 @@ fer_status fer__jpeg_decode_scan(fer__jpeg_decoder *dec,
       damaged = 1;
       decode_mcu(s, mcu, mcus_x, 1);
     } else if (reader_overrun(&s->br) && dec->restart_interval &&
-               stopped_at_restart(&s->br)) {
+               (stopped_at_restart(&s->br) || dec->restart_resynced)) {
       /* The interval's data ended early: this MCU keeps what the zeros fed
        * after the marker gave, the rest of the interval is blank (libjpeg
        * does the same, so the pixels agree). */
