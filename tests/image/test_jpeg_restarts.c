@@ -74,6 +74,13 @@ static void test_scan_ends_on_a_waiting_marker(void) {
   check("restart_gray_last_ahead1_35x37", "gray_restart_35x37", 0);
 }
 
+/* After a wrong number, data that ends early or a marker other than RSTn
+ * where a restart is due is no error (the rest is empty), as in libjpeg. */
+static void test_data_ends_after_a_wrong_number(void) {
+  check("restart_gray_last_behind1_35x37", "gray_restart_35x37", 0);
+  check("restart_progressive_runs_out_37x21", "rgb420_progressive_restart_37x21", 0);
+}
+
 static void test_progressive(void) {
   check("restart_progressive_ahead1_37x21", "rgb420_progressive_restart_37x21", 0);
 }
@@ -84,6 +91,7 @@ int main(void) {
   RUN(test_marker_behind);
   RUN(test_marker_far_off_is_taken);
   RUN(test_scan_ends_on_a_waiting_marker);
+  RUN(test_data_ends_after_a_wrong_number);
   RUN(test_progressive);
   return harness_finish();
 }

@@ -66,9 +66,16 @@ def main():
     # gray_restart_35x37: every 3 MCUs; the last marker one ahead, so the
     # scan ends on a marker that was never taken.
     renumber("gray_restart_35x37", "restart_gray_last_ahead1_35x37", {7: 0})
+    # The last marker one behind: skipped, up to the EOI, where a restart
+    # was due; the last interval is empty.
+    renumber("gray_restart_35x37", "restart_gray_last_behind1_35x37", {7: 6})
     # A progressive file: an empty interval keeps what earlier scans gave.
     renumber("rgb420_progressive_restart_37x21", "restart_progressive_ahead1_37x21",
              {5: 4})  # due 3, found 4
+    # Two wrong numbers in earlier scans: a later refinement scan reads its
+    # bits out of step and runs into the EOI; the rest stays as it was.
+    renumber("rgb420_progressive_restart_37x21", "restart_progressive_runs_out_37x21",
+             {19: 0, 23: 6})
 
 
 if __name__ == "__main__":
