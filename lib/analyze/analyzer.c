@@ -7,47 +7,40 @@
 
 #include "analyzer_internal.h"
 #include "core/core_internal.h"
+#include "core/params.h"
 
-/* One row per key: name, bounds, default, whether it must be whole, and
- * the detector key it forwards to (0 when the analyzer keeps it). The
- * defaults favour speed (30 frames/s at 640x480 on two cores): a coarser
- * pyramid and no faces under 36 pixels, which the model could not read
- * well at 48x48 anyway. */
-typedef struct param_row {
-  const char *name;
-  double min, max, default_value;
-  int integer;
-  int min_exclusive;
-  fer_detect_param detector_key;
-} param_row;
-
-static const param_row param_table[FER__ANALYZE_NUM_PARAMS + 1] = {
-    [FER_ANALYZE_SCALE_FACTOR] = {"scale_factor", 1.0, 4.0, 1.2, 0, 1,
-                                  FER_DETECT_SCALE_FACTOR},
-    [FER_ANALYZE_MIN_NEIGHBORS] = {"min_neighbors", 0, 10000, 4, 1, 0,
-                                   FER_DETECT_MIN_NEIGHBORS},
-    [FER_ANALYZE_MIN_SIZE] = {"min_size", 0, 32768, 36, 1, 0,
-                              FER_DETECT_MIN_SIZE},
-    [FER_ANALYZE_MAX_SIZE] = {"max_size", 0, 32768, 0, 1, 0,
-                              FER_DETECT_MAX_SIZE},
-    [FER_ANALYZE_MARGIN] = {"margin", 0, 1, 0, 0, 0, (fer_detect_param)0},
+/* One row per key: key, name, kind, min, max, default, and whether the
+ * minimum itself is refused. The defaults favour speed (30 frames/s at
+ * 640x480 on two cores): a coarser pyramid and no faces under 36 pixels,
+ * which the model could not read well at 48x48 anyway. */
+#define ROW(key, name, kind, min, max, def, min_rule) \
+  FER__PARAM_AT(struct fer_analyzer, params, key, name, kind, min, max, def, min_rule)
+static const fer__param rows[FER__ANALYZE_NUM_PARAMS + 1] = {
+    ROW(FER_ANALYZE_SCALE_FACTOR, "scale_factor", FER__PARAM_FLOAT, 1.0, 4.0, 1.2,
+        FER__PARAM_MIN_EXCLUSIVE),
+    ROW(FER_ANALYZE_MIN_NEIGHBORS, "min_neighbors", FER__PARAM_INT, 0, 10000, 4,
+        FER__PARAM_MIN_INCLUSIVE),
+    ROW(FER_ANALYZE_MIN_SIZE, "min_size", FER__PARAM_INT, 0, 32768, 36, FER__PARAM_MIN_INCLUSIVE),
+    ROW(FER_ANALYZE_MAX_SIZE, "max_size", FER__PARAM_INT, 0, 32768, 0, FER__PARAM_MIN_INCLUSIVE),
+    ROW(FER_ANALYZE_MARGIN, "margin", FER__PARAM_FLOAT, 0, 1, 0, FER__PARAM_MIN_INCLUSIVE),
 };
+#undef ROW
+static const fer__param_table params =
+    FER__PARAM_TABLE("analyzer", rows, FER_ERR_NOT_FOUND);
 
-static const param_row *find_param(int key) {
-  if (key < 1 || key > FER__ANALYZE_NUM_PARAMS) return NULL;
-  return &param_table[key];
-}
+/* The detector key each analyzer key forwards to (0: the analyzer's own). */
+static const fer_detect_param detector_key[FER__ANALYZE_NUM_PARAMS + 1] = {
+    [FER_ANALYZE_SCALE_FACTOR] = FER_DETECT_SCALE_FACTOR,
+    [FER_ANALYZE_MIN_NEIGHBORS] = FER_DETECT_MIN_NEIGHBORS,
+    [FER_ANALYZE_MIN_SIZE] = FER_DETECT_MIN_SIZE,
+    [FER_ANALYZE_MAX_SIZE] = FER_DETECT_MAX_SIZE,
+};
 
 fer_status fer_analyze_param_info(fer_analyze_param key, const char **name,
                                   double *min, double *max,
                                   double *default_value) {
-  const param_row *row = find_param((int)key);
-  if (!row) return fer__fail(FER_ERR_NOT_FOUND, "analyzer: unknown parameter key %d", (int)key);
-  if (name) *name = row->name;
-  if (min) *min = row->min;
-  if (max) *max = row->max;
-  if (default_value) *default_value = row->default_value;
-  return FER_OK;
+  return fer__param_info(&params, "fer_analyze_param_info", (int)key, name, min,
+                         max, default_value);
 }
 
 fer_status fer__analyzer_check(const fer_analyzer *an, const char *caller) {
@@ -57,21 +50,12 @@ fer_status fer__analyzer_check(const fer_analyzer *an, const char *caller) {
 }
 
 static fer_status apply_param(fer_analyzer *an, int key, double value) {
-  const param_row *row = find_param(key);
-  if (!row) return fer__fail(FER_ERR_NOT_FOUND, "analyzer: unknown parameter key %d", key);
-  int below = row->min_exclusive ? !(value > row->min) : !(value >= row->min);
-  if (!isfinite(value) || below || value > row->max ||
-      (row->integer && value != floor(value)))
-    return fer__fail(FER_ERR_INVALID_ARGUMENT,
-                     "analyzer: %s = %g is outside %s%g, %g]%s", row->name,
-                     value, row->min_exclusive ? "(" : "[", row->min, row->max,
-                     row->integer ? " or not whole" : "");
-  if (row->detector_key) {
-    fer_status st = fer_detector_set(an->detector, row->detector_key, value);
-    if (st != FER_OK) return st;
-  }
-  an->params[key] = value;
-  return FER_OK;
+  static const char who[] = "fer_analyzer_set";
+  fer_status st = fer__param_check(&params, who, key, value, NULL);
+  if (st == FER_OK && detector_key[key])
+    st = fer_detector_set(an->detector, detector_key[key], value);
+  if (st == FER_OK) st = fer__param_set(&params, who, an, key, value);
+  return st;
 }
 
 fer_status fer_analyzer_set(fer_analyzer *an, fer_analyze_param key,
@@ -83,12 +67,7 @@ fer_status fer_analyzer_set(fer_analyzer *an, fer_analyze_param key,
 fer_status fer_analyzer_get(const fer_analyzer *an, fer_analyze_param key,
                             double *value) {
   fer_status st = fer__analyzer_check(an, "fer_analyzer_get");
-  if (st != FER_OK) return st;
-  if (!find_param((int)key))
-    return fer__fail(FER_ERR_NOT_FOUND, "analyzer: unknown parameter key %d", (int)key);
-  if (!value) return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_analyzer_get: value is NULL");
-  *value = an->params[key];
-  return FER_OK;
+  return st ? st : fer__param_get(&params, "fer_analyzer_get", an, (int)key, value);
 }
 
 fer_status fer_analyzer_create(const fer_model *model,
@@ -119,7 +98,7 @@ fer_status fer_analyzer_create(const fer_model *model,
   st = fer_detector_create(cascade, &an->detector);
   if (st == FER_OK) st = fer_predictor_create(model, &an->predictor);
   for (int key = 1; st == FER_OK && key <= FER__ANALYZE_NUM_PARAMS; key++)
-    st = apply_param(an, key, param_table[key].default_value);
+    st = apply_param(an, key, rows[key].default_value);
   if (st != FER_OK) {
     fer_analyzer_free(an);
     return st;

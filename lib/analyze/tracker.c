@@ -9,30 +9,14 @@
 #include <string.h>
 
 #include "core/core_internal.h"
+#include "core/params.h"
 #include "fer/video.h"
 
 #define TRACKER_MAGIC 0x54524B52u /* "TRKR" */
 #define TRACKER_MAX_CLASSES 1024
 #define TRACKER_MAX_BOXES 4096
 
-/* One row per key: the table behind the setters, the getters and
- * fer_tracker_param_info(). */
-typedef struct param_spec {
-  fer_tracker_param key;
-  const char *name;
-  int is_integer;
-  double min, max, default_value;
-} param_spec;
-
-static const param_spec param_specs[] = {
-    {FER_TRACKER_IOU_THRESHOLD, "iou_threshold", 0, 0.0, 1.0, 0.3},
-    {FER_TRACKER_MAX_MISSED, "max_missed", 1, 0.0, 10000.0, 5.0},
-    {FER_TRACKER_PROB_SMOOTHING, "prob_smoothing", 0, 0.0, 0.99, 0.6},
-    {FER_TRACKER_BOX_SMOOTHING, "box_smoothing", 0, 0.0, 0.99, 0.0},
-};
-#define PARAM_COUNT FER__ARRAY_LEN(param_specs)
-_Static_assert(FER__ARRAY_LEN(param_specs) == FER_TRACKER_BOX_SMOOTHING,
-               "every tracker key needs a row, in key order");
+#define PARAM_COUNT (FER_TRACKER_BOX_SMOOTHING + 1) /* keys 1..4 */
 
 typedef struct track {
   int32_t id;
@@ -52,7 +36,7 @@ typedef struct pair {
 struct fer_tracker {
   uint32_t magic;
   int num_classes;
-  double values[PARAM_COUNT];
+  double values[PARAM_COUNT]; /* indexed by key */
   int32_t next_id;
   /* Tracks in creation order (ids increasing), so ties resolve the same way
    * every run. Each track's probs point into prob_store. */
@@ -77,24 +61,25 @@ static fer_status check_tracker(const fer_tracker *t, const char *who) {
   return FER_OK;
 }
 
-static const param_spec *find_param(fer_tracker_param key) {
-  for (size_t i = 0; i < PARAM_COUNT; i++)
-    if (param_specs[i].key == key) return &param_specs[i];
-  return NULL;
-}
+/* One row per key: the table behind the setters, the getters and
+ * fer_tracker_param_info(): key, name, kind, min, max, default. */
+#define ROW(key, name, kind, min, max, def) \
+  FER__PARAM_AT(struct fer_tracker, values, key, name, kind, min, max, def, FER__PARAM_MIN_INCLUSIVE)
+static const fer__param rows[PARAM_COUNT] = {
+    ROW(FER_TRACKER_IOU_THRESHOLD, "iou_threshold", FER__PARAM_FLOAT, 0.0, 1.0, 0.3),
+    ROW(FER_TRACKER_MAX_MISSED, "max_missed", FER__PARAM_INT, 0.0, 10000.0, 5.0),
+    ROW(FER_TRACKER_PROB_SMOOTHING, "prob_smoothing", FER__PARAM_FLOAT, 0.0, 0.99, 0.6),
+    ROW(FER_TRACKER_BOX_SMOOTHING, "box_smoothing", FER__PARAM_FLOAT, 0.0, 0.99, 0.0),
+};
+#undef ROW
+static const fer__param_table params =
+    FER__PARAM_TABLE("tracker", rows, FER_ERR_NOT_FOUND);
 
 fer_status fer_tracker_param_info(fer_tracker_param key, const char **name,
                                   double *min, double *max,
                                   double *default_value) {
-  const param_spec *p = find_param(key);
-  if (!p)
-    return fer__fail(FER_ERR_NOT_FOUND, "fer_tracker_param_info: no key %d",
-                     (int)key);
-  if (name) *name = p->name;
-  if (min) *min = p->min;
-  if (max) *max = p->max;
-  if (default_value) *default_value = p->default_value;
-  return FER_OK;
+  return fer__param_info(&params, "fer_tracker_param_info", (int)key, name, min,
+                         max, default_value);
 }
 
 fer_status fer_tracker_create(int num_classes, fer_tracker **out) {
@@ -111,8 +96,7 @@ fer_status fer_tracker_create(int num_classes, fer_tracker **out) {
   t->magic = TRACKER_MAGIC;
   t->num_classes = num_classes;
   t->next_id = 1;
-  for (size_t i = 0; i < PARAM_COUNT; i++)
-    t->values[i] = param_specs[i].default_value;
+  fer__param_set_defaults(&params, t);
   *out = t;
   return FER_OK;
 }
@@ -130,32 +114,17 @@ void fer_tracker_free(fer_tracker *t) {
 
 fer_status fer_tracker_set(fer_tracker *t, fer_tracker_param key, double value) {
   fer_status st = check_tracker(t, "fer_tracker_set");
-  if (st != FER_OK) return st;
-  const param_spec *p = find_param(key);
-  if (!p) return fer__fail(FER_ERR_NOT_FOUND, "fer_tracker_set: no key %d", (int)key);
-  if (!(value >= p->min && value <= p->max) ||
-      (p->is_integer && value != floor(value)))
-    return fer__fail(FER_ERR_INVALID_ARGUMENT,
-                     "fer_tracker_set: %s = %g is outside %g..%g%s", p->name,
-                     value, p->min, p->max, p->is_integer ? " or not whole" : "");
-  t->values[p - param_specs] = value;
-  return FER_OK;
+  return st ? st : fer__param_set(&params, "fer_tracker_set", t, (int)key, value);
 }
 
 fer_status fer_tracker_get(const fer_tracker *t, fer_tracker_param key,
                            double *value) {
   fer_status st = check_tracker(t, "fer_tracker_get");
-  if (st != FER_OK) return st;
-  const param_spec *p = find_param(key);
-  if (!p) return fer__fail(FER_ERR_NOT_FOUND, "fer_tracker_get: no key %d", (int)key);
-  if (!value)
-    return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_tracker_get: value is NULL");
-  *value = t->values[p - param_specs];
-  return FER_OK;
+  return st ? st : fer__param_get(&params, "fer_tracker_get", t, (int)key, value);
 }
 
 static double param(const fer_tracker *t, fer_tracker_param key) {
-  return t->values[key - 1]; /* rows are in key order (checked above) */
+  return t->values[key];
 }
 
 int fer_tracker_num_tracks(const fer_tracker *t) {

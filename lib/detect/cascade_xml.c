@@ -16,7 +16,6 @@
  * floats, and OpenCV's 1e-5 is subtracted from stage thresholds, so a
  * cascade loaded here holds the very values OpenCV evaluates.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 
 #include "core/core_internal.h"
 #include "detect/cascade_internal.h"
+#include "util/decimal.h"
 #include "util/xml.h"
 
 /* OpenCV subtracts this from every stage threshold when it loads a cascade. */
@@ -73,9 +73,10 @@ static int next_number(const char **p, double *value) {
     *p = s;
     return 0;
   }
-  char *end;
-  errno = 0;
-  double v = strtod(s, &end);
+  /* Not strtod: it reads "0.5" as 0 under a comma-decimal locale. */
+  const char *end;
+  double v;
+  fer__parse_double(s, &end, &v);
   if (end == s || (*end && *end != ' ' && *end != '\t' && *end != '\n' && *end != '\r'))
     return -1;
   if (!isfinite(v)) return -1;

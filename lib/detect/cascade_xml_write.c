@@ -16,6 +16,7 @@
 #include "detect/detect_internal.h"
 #include "fer/cascade_train.h"
 #include "util/buffer.h"
+#include "util/decimal.h"
 #include "util/file.h"
 
 #define STAGE_THRESHOLD_EPS 1e-5f
@@ -53,7 +54,15 @@ static void write_header(fer__buf *b, const fer_cascade *c) {
   fer__buf_printf(b, "  <stageNum>%d</stageNum>\n", (int)c->stage_count);
 }
 
+/* A float as "%.9g" (enough digits to read back the same float) with a
+ * '.' whatever the locale, which printf alone would not promise. */
+static const char *number_text(char text[32], float v) {
+  fer__format_double(text, 32, "%.9g", (double)v);
+  return text;
+}
+
 static void write_tree(fer__buf *b, const fer_cascade *c, const fer__cascade_tree *tr) {
+  char text[32];
   fer__buf_printf(b, "        <_>\n          <internalNodes>\n           ");
   for (int32_t i = 0; i < tr->node_count; i++) {
     int32_t ni = tr->first_node + i;
@@ -63,22 +72,24 @@ static void write_tree(fer__buf *b, const fer_cascade *c, const fer__cascade_tre
       const uint32_t *subset = &c->subsets[(size_t)ni * FER__LBP_SUBSET_WORDS];
       for (int k = 0; k < FER__LBP_SUBSET_WORDS; k++) fer__buf_printf(b, " %d", (int)(int32_t)subset[k]);
     } else {
-      fer__buf_printf(b, " %.9g", (double)n->threshold);
+      fer__buf_printf(b, " %s", number_text(text, n->threshold));
     }
   }
   fer__buf_printf(b, "</internalNodes>\n          <leafValues>\n           ");
   for (int32_t i = 0; i <= tr->node_count; i++)
-    fer__buf_printf(b, " %.9g", (double)c->leaves[tr->first_leaf + i]);
+    fer__buf_printf(b, " %s", number_text(text, c->leaves[tr->first_leaf + i]));
   fer__buf_printf(b, "</leafValues></_>\n");
 }
 
 static void write_stages(fer__buf *b, const fer_cascade *c) {
+  char text[32];
   fer__buf_printf(b, "  <stages>\n");
   for (int32_t s = 0; s < c->stage_count; s++) {
     const fer__cascade_stage *st = &c->stages[s];
     fer__buf_printf(b, "    <!-- stage %d -->\n    <_>\n      <maxWeakCount>%d</maxWeakCount>\n"
-                       "      <stageThreshold>%.9g</stageThreshold>\n      <weakClassifiers>\n",
-                    (int)s, (int)st->tree_count, (double)written_stage_threshold(st->threshold));
+                       "      <stageThreshold>%s</stageThreshold>\n      <weakClassifiers>\n",
+                    (int)s, (int)st->tree_count,
+                    number_text(text, written_stage_threshold(st->threshold)));
     for (int32_t t = st->first_tree; t < st->first_tree + st->tree_count; t++)
       write_tree(b, c, &c->trees[t]);
     fer__buf_printf(b, "      </weakClassifiers></_>\n");
@@ -87,6 +98,7 @@ static void write_stages(fer__buf *b, const fer_cascade *c) {
 }
 
 static void write_features(fer__buf *b, const fer_cascade *c) {
+  char text[32];
   fer__buf_printf(b, "  <features>\n");
   for (int32_t i = 0; i < c->feature_count; i++) {
     const fer__cascade_feature *f = &c->features[i];
@@ -98,9 +110,9 @@ static void write_features(fer__buf *b, const fer_cascade *c) {
     }
     fer__buf_printf(b, "    <_>\n      <rects>\n");
     for (int k = 0; k < 3 && f->rect[k].weight != 0.0f; k++)
-      fer__buf_printf(b, "        <_>\n          %d %d %d %d %.9g</_>\n", (int)f->rect[k].x,
+      fer__buf_printf(b, "        <_>\n          %d %d %d %d %s</_>\n", (int)f->rect[k].x,
                       (int)f->rect[k].y, (int)f->rect[k].width, (int)f->rect[k].height,
-                      (double)f->rect[k].weight);
+                      number_text(text, f->rect[k].weight));
     fer__buf_printf(b, "      </rects>\n      <tilted>%d</tilted></_>\n", (int)(f->tilted != 0));
   }
   fer__buf_printf(b, "  </features>\n</cascade>\n</opencv_storage>\n");

@@ -22,30 +22,13 @@
 #endif
 
 #include "core/core_internal.h"
+#include "core/params.h"
 #include "detect/detect_internal.h"
 #include "image/image_internal.h"
 
 #define DETECTOR_MAGIC 0x54454446u /* "FDET" */
 #define MAX_LEVELS 100000
 #define PARAM_COUNT 7 /* keys 1..6 */
-
-typedef struct param_info {
-  const char *name;
-  double min_value, max_value, default_value;
-  int integer;
-  int min_exclusive;
-} param_info;
-
-/* One row per fer_detect_param; index = key. */
-static const param_info params[PARAM_COUNT] = {
-  [FER_DETECT_SCALE_FACTOR] = {"scale_factor", 1.0, 4.0, 1.1, 0, 1},
-  [FER_DETECT_MIN_NEIGHBORS] = {"min_neighbors", 0, 10000, 3, 1, 0},
-  [FER_DETECT_MIN_SIZE] = {"min_size", 0, 32768, 0, 1, 0},
-  [FER_DETECT_MAX_SIZE] = {"max_size", 0, 32768, 0, 1, 0},
-  [FER_DETECT_GROUP_EPS] = {"group_eps", 0, 10, 0.2, 0, 0},
-  [FER_DETECT_RAW] = {"raw", 0, 1, 0, 1, 0},
-};
-_Static_assert(FER_DETECT_RAW + 1 == PARAM_COUNT, "one params[] row per key");
 
 /* A passing window with its place in the scan, to order the results of
  * parallel threads exactly as a single thread would produce them. */
@@ -95,25 +78,36 @@ struct fer_detector {
   size_t results_cap;
 };
 
+/* One row per fer_detect_param: key, name, kind, min, max, default, and
+ * whether the minimum itself is refused (a scale factor of 1 never ends). */
+#define ROW(key, name, kind, min, max, def, min_rule) \
+  FER__PARAM_AT(struct fer_detector, values, key, name, kind, min, max, def, min_rule)
+static const fer__param rows[PARAM_COUNT] = {
+  ROW(FER_DETECT_SCALE_FACTOR, "scale_factor", FER__PARAM_FLOAT, 1.0, 4.0, 1.1,
+      FER__PARAM_MIN_EXCLUSIVE),
+  ROW(FER_DETECT_MIN_NEIGHBORS, "min_neighbors", FER__PARAM_INT, 0, 10000, 3,
+      FER__PARAM_MIN_INCLUSIVE),
+  ROW(FER_DETECT_MIN_SIZE, "min_size", FER__PARAM_INT, 0, 32768, 0, FER__PARAM_MIN_INCLUSIVE),
+  ROW(FER_DETECT_MAX_SIZE, "max_size", FER__PARAM_INT, 0, 32768, 0, FER__PARAM_MIN_INCLUSIVE),
+  ROW(FER_DETECT_GROUP_EPS, "group_eps", FER__PARAM_FLOAT, 0, 10, 0.2, FER__PARAM_MIN_INCLUSIVE),
+  ROW(FER_DETECT_RAW, "raw", FER__PARAM_BOOL, 0, 1, 0, FER__PARAM_MIN_INCLUSIVE),
+};
+#undef ROW
+_Static_assert(FER_DETECT_RAW + 1 == PARAM_COUNT, "one rows[] row per key");
+static const fer__param_table params =
+    FER__PARAM_TABLE("detector", rows, FER_ERR_NOT_FOUND);
+
 /* ---- parameters ---------------------------------------------------------- */
 
-static const param_info *param_of(fer_detect_param p) {
-  return (int)p >= 1 && (int)p < PARAM_COUNT ? &params[p] : NULL;
-}
-
 const char *fer_detect_param_name(fer_detect_param param) {
-  const param_info *info = param_of(param);
-  return info ? info->name : NULL;
+  const fer__param *row = fer__param_row(&params, (int)param);
+  return row ? row->name : NULL;
 }
 
 fer_status fer_detect_param_bounds(fer_detect_param param, double *min_value, double *max_value,
                                    double *default_value) {
-  const param_info *info = param_of(param);
-  if (!info) return fer__fail(FER_ERR_NOT_FOUND, "fer_detect_param_bounds: unknown parameter %d", (int)param);
-  if (min_value) *min_value = info->min_value;
-  if (max_value) *max_value = info->max_value;
-  if (default_value) *default_value = info->default_value;
-  return FER_OK;
+  return fer__param_info(&params, "fer_detect_param_bounds", (int)param, NULL, min_value,
+                         max_value, default_value);
 }
 
 static fer_status check_detector(const fer_detector *det, const char *who) {
@@ -125,29 +119,12 @@ static fer_status check_detector(const fer_detector *det, const char *who) {
 
 fer_status fer_detector_set(fer_detector *det, fer_detect_param param, double value) {
   fer_status st = check_detector(det, "fer_detector_set");
-  if (st != FER_OK) return st;
-  const param_info *info = param_of(param);
-  if (!info) return fer__fail(FER_ERR_NOT_FOUND, "fer_detector_set: unknown parameter %d", (int)param);
-  int below = info->min_exclusive ? !(value > info->min_value) : !(value >= info->min_value);
-  if (below || !(value <= info->max_value))
-    return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_detector_set: %s = %g is outside %s%g, %g]",
-                     info->name, value, info->min_exclusive ? "(" : "[", info->min_value,
-                     info->max_value);
-  if (info->integer && value != floor(value))
-    return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_detector_set: %s = %g must be a whole number",
-                     info->name, value);
-  det->values[param] = value;
-  return FER_OK;
+  return st ? st : fer__param_set(&params, "fer_detector_set", det, (int)param, value);
 }
 
 fer_status fer_detector_get(const fer_detector *det, fer_detect_param param, double *value) {
   fer_status st = check_detector(det, "fer_detector_get");
-  if (st != FER_OK) return st;
-  if (!value) return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_detector_get: value is NULL");
-  if (!param_of(param))
-    return fer__fail(FER_ERR_NOT_FOUND, "fer_detector_get: unknown parameter %d", (int)param);
-  *value = det->values[param];
-  return FER_OK;
+  return st ? st : fer__param_get(&params, "fer_detector_get", det, (int)param, value);
 }
 
 /* ---- lifetime -------------------------------------------------------------- */
@@ -160,7 +137,7 @@ fer_status fer_detector_create(const fer_cascade *cascade, fer_detector **out) {
   fer_detector *det = fer__calloc(1, sizeof *det);
   if (!det) return fer__fail(FER_ERR_OUT_OF_MEMORY, "fer_detector_create: out of memory");
   det->cascade = cascade;
-  for (int i = 1; i < PARAM_COUNT; i++) det->values[i] = params[i].default_value;
+  fer__param_set_defaults(&params, det);
   det->magic = DETECTOR_MAGIC;
   *out = det;
   return FER_OK;

@@ -3,42 +3,43 @@
 #include <string.h>
 
 #include "core/core_internal.h"
+#include "core/params.h"
 #include "detect/train_internal.h"
 #include "image/image_internal.h"
 
-typedef struct train_param_info {
-  const char *name;
-  double min_value, max_value, default_value;
-  int integer;
-  int min_exclusive;
-} train_param_info;
-
-/* One row per key; index = key. */
-static const train_param_info params[FER__TRAIN_PARAM_COUNT] = {
-  [FER_CASCADE_TRAIN_WINDOW_WIDTH] = {"window_width", 8, 64, 24, 1, 0},
-  [FER_CASCADE_TRAIN_WINDOW_HEIGHT] = {"window_height", 8, 64, 24, 1, 0},
-  [FER_CASCADE_TRAIN_STAGES] = {"stages", 1, 100, 20, 1, 0},
-  [FER_CASCADE_TRAIN_MIN_HIT_RATE] = {"min_hit_rate", 0, 1, 0.995, 0, 1},
-  [FER_CASCADE_TRAIN_MAX_FALSE_ALARM] = {"max_false_alarm", 0, 1, 0.5, 0, 1},
-  [FER_CASCADE_TRAIN_BOOST] = {"boost", 1, 3, FER_BOOST_GENTLE, 1, 0},
-  [FER_CASCADE_TRAIN_TREE_DEPTH] = {"tree_depth", 1, 4, 1, 1, 0},
-  [FER_CASCADE_TRAIN_FEATURE_SET] = {"feature_set", 1, 3, FER_FEATURES_HAAR_UPRIGHT, 1, 0},
-  [FER_CASCADE_TRAIN_BUFFER_MB] = {"buffer_mb", 0, 65536, 1024, 1, 0},
-  [FER_CASCADE_TRAIN_THREADS] = {"threads", 0, 1024, 0, 1, 0},
-  [FER_CASCADE_TRAIN_SEED] = {"seed", 0, 9007199254740992.0, 1, 1, 0},
-  [FER_CASCADE_TRAIN_NEGATIVES] = {"negatives", 0, 10000000, 0, 1, 0},
-  [FER_CASCADE_TRAIN_POSITIVES] = {"positives", 0, 10000000, 0, 1, 0},
-  [FER_CASCADE_TRAIN_MAX_WEAK] = {"max_weak", 1, 10000, 200, 1, 0},
-  [FER_CASCADE_TRAIN_MAX_FEATURES] = {"max_features", 0, 10000000, 0, 1, 0},
-  [FER_CASCADE_TRAIN_POSITION_STEP] = {"position_step", 1, 16, 1, 1, 0},
+/* One row per key: key, name, kind, min, max, default, and whether the
+ * minimum itself is refused (a stage must keep some hits, allow some
+ * false alarms). */
+#define ROW(key, name, kind, min, max, def, min_rule) \
+  FER__PARAM_AT(struct fer_cascade_trainer, values, key, name, kind, min, max, def, min_rule)
+#define INCL FER__PARAM_MIN_INCLUSIVE
+static const fer__param rows[FER__TRAIN_PARAM_COUNT] = {
+  ROW(FER_CASCADE_TRAIN_WINDOW_WIDTH, "window_width", FER__PARAM_INT, 8, 64, 24, INCL),
+  ROW(FER_CASCADE_TRAIN_WINDOW_HEIGHT, "window_height", FER__PARAM_INT, 8, 64, 24, INCL),
+  ROW(FER_CASCADE_TRAIN_STAGES, "stages", FER__PARAM_INT, 1, 100, 20, INCL),
+  ROW(FER_CASCADE_TRAIN_MIN_HIT_RATE, "min_hit_rate", FER__PARAM_FLOAT, 0, 1, 0.995,
+      FER__PARAM_MIN_EXCLUSIVE),
+  ROW(FER_CASCADE_TRAIN_MAX_FALSE_ALARM, "max_false_alarm", FER__PARAM_FLOAT, 0, 1, 0.5,
+      FER__PARAM_MIN_EXCLUSIVE),
+  ROW(FER_CASCADE_TRAIN_BOOST, "boost", FER__PARAM_ENUM, 1, 3, FER_BOOST_GENTLE, INCL),
+  ROW(FER_CASCADE_TRAIN_TREE_DEPTH, "tree_depth", FER__PARAM_INT, 1, 4, 1, INCL),
+  ROW(FER_CASCADE_TRAIN_FEATURE_SET, "feature_set", FER__PARAM_ENUM, 1, 3,
+      FER_FEATURES_HAAR_UPRIGHT, INCL),
+  ROW(FER_CASCADE_TRAIN_BUFFER_MB, "buffer_mb", FER__PARAM_INT, 0, 65536, 1024, INCL),
+  ROW(FER_CASCADE_TRAIN_THREADS, "threads", FER__PARAM_INT, 0, 1024, 0, INCL),
+  ROW(FER_CASCADE_TRAIN_SEED, "seed", FER__PARAM_INT, 0, 9007199254740992.0, 1, INCL),
+  ROW(FER_CASCADE_TRAIN_NEGATIVES, "negatives", FER__PARAM_INT, 0, 10000000, 0, INCL),
+  ROW(FER_CASCADE_TRAIN_POSITIVES, "positives", FER__PARAM_INT, 0, 10000000, 0, INCL),
+  ROW(FER_CASCADE_TRAIN_MAX_WEAK, "max_weak", FER__PARAM_INT, 1, 10000, 200, INCL),
+  ROW(FER_CASCADE_TRAIN_MAX_FEATURES, "max_features", FER__PARAM_INT, 0, 10000000, 0, INCL),
+  ROW(FER_CASCADE_TRAIN_POSITION_STEP, "position_step", FER__PARAM_INT, 1, 16, 1, INCL),
 };
+#undef INCL
+#undef ROW
 _Static_assert(FER_CASCADE_TRAIN_POSITION_STEP + 1 == FER__TRAIN_PARAM_COUNT,
-               "one params[] row per key");
-
-static const train_param_info *find_param(fer_cascade_train_param key) {
-  if ((int)key < 1 || (int)key >= FER__TRAIN_PARAM_COUNT) return NULL;
-  return &params[key];
-}
+               "one rows[] row per key");
+static const fer__param_table params =
+    FER__PARAM_TABLE("cascade trainer", rows, FER_ERR_NOT_FOUND);
 
 static fer_status check(const fer_cascade_trainer *tr, const char *who) {
   if (!tr) return fer__fail(FER_ERR_MISUSE, "%s: trainer is NULL", who);
@@ -57,7 +58,7 @@ fer_status fer_cascade_trainer_create(fer_cascade_trainer **out) {
   fer_cascade_trainer *tr = fer__calloc(1, sizeof *tr);
   if (!tr) return fer__fail(FER_ERR_OUT_OF_MEMORY, "fer_cascade_trainer_create: out of memory");
   tr->magic = FER__TRAINER_MAGIC;
-  for (int k = 1; k < FER__TRAIN_PARAM_COUNT; k++) tr->values[k] = params[k].default_value;
+  fer__param_set_defaults(&params, tr);
   *out = tr;
   return FER_OK;
 }
@@ -74,44 +75,34 @@ void fer_cascade_trainer_free(fer_cascade_trainer *tr) {
 
 fer_status fer_cascade_train_param_bounds(fer_cascade_train_param key, double *min_value,
                                           double *max_value, double *default_value) {
-  const train_param_info *p = find_param(key);
-  if (!p) return fer__fail(FER_ERR_NOT_FOUND, "cascade trainer: unknown setting %d", (int)key);
-  if (min_value) *min_value = p->min_value;
-  if (max_value) *max_value = p->max_value;
-  if (default_value) *default_value = p->default_value;
-  return FER_OK;
+  return fer__param_info(&params, "fer_cascade_train_param_bounds", (int)key, NULL, min_value,
+                         max_value, default_value);
 }
 
 const char *fer_cascade_train_param_name(fer_cascade_train_param key) {
-  const train_param_info *p = find_param(key);
-  return p ? p->name : NULL;
+  const fer__param *row = fer__param_row(&params, (int)key);
+  return row ? row->name : NULL;
 }
 
 fer_status fer_cascade_train_param_find(const char *name, fer_cascade_train_param *key) {
-  if (!name || !key) return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_cascade_train_param_find: NULL");
-  for (int k = 1; k < FER__TRAIN_PARAM_COUNT; k++)
-    if (strcmp(params[k].name, name) == 0) {
-      *key = (fer_cascade_train_param)k;
-      return FER_OK;
-    }
-  return fer__fail(FER_ERR_NOT_FOUND, "cascade trainer: no setting named \"%s\"", name);
+  int found = 0;
+  fer_status st = fer__param_find(&params, "fer_cascade_train_param_find", name,
+                                  key ? &found : NULL);
+  if (st == FER_OK) *key = (fer_cascade_train_param)found;
+  return st;
 }
 
 fer_status fer_cascade_trainer_set(fer_cascade_trainer *tr, fer_cascade_train_param key,
                                    double value) {
-  fer_status st = check(tr, "fer_cascade_trainer_set");
+  static const char who[] = "fer_cascade_trainer_set";
+  fer_status st = check(tr, who);
+  const fer__param *row = NULL;
+  if (st == FER_OK) st = fer__param_check(&params, who, (int)key, value, &row);
   if (st != FER_OK) return st;
-  const train_param_info *p = find_param(key);
-  if (!p) return fer__fail(FER_ERR_NOT_FOUND, "fer_cascade_trainer_set: unknown setting %d", (int)key);
-  int below = p->min_exclusive ? !(value > p->min_value) : !(value >= p->min_value);
-  if (below || !(value <= p->max_value) || (p->integer && value != floor(value)))
-    return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_cascade_trainer_set: %s = %g outside %s%g, %g]%s",
-                     p->name, value, p->min_exclusive ? "(" : "[", p->min_value, p->max_value,
-                     p->integer ? " or not whole" : "");
   if ((key == FER_CASCADE_TRAIN_WINDOW_WIDTH || key == FER_CASCADE_TRAIN_WINDOW_HEIGHT) &&
       tr->positive_count > 0 && value != tr->values[key])
-    return fer__fail(FER_ERR_MISUSE, "fer_cascade_trainer_set: %s cannot change after positives were added",
-                     p->name);
+    return fer__fail(FER_ERR_MISUSE, "%s: %s cannot change after positives were added", who,
+                     row->name);
   tr->values[key] = value;
   return FER_OK;
 }
@@ -119,12 +110,7 @@ fer_status fer_cascade_trainer_set(fer_cascade_trainer *tr, fer_cascade_train_pa
 fer_status fer_cascade_trainer_get(const fer_cascade_trainer *tr, fer_cascade_train_param key,
                                    double *value) {
   fer_status st = check(tr, "fer_cascade_trainer_get");
-  if (st != FER_OK) return st;
-  const train_param_info *p = find_param(key);
-  if (!p) return fer__fail(FER_ERR_NOT_FOUND, "fer_cascade_trainer_get: unknown setting %d", (int)key);
-  if (!value) return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_cascade_trainer_get: NULL value");
-  *value = tr->values[key];
-  return FER_OK;
+  return st ? st : fer__param_get(&params, "fer_cascade_trainer_get", tr, (int)key, value);
 }
 
 /* Appends one window-sized positive; flat windows (which the detector

@@ -76,6 +76,7 @@ typedef struct fer__jpeg_decoder {
   int mcus_x, mcus_y;       /* MCUs of an interleaved scan */
   int direct;               /* sequential single scan: IDCT straight into planes */
   int restart_interval;     /* MCUs between RSTn markers, 0 = none */
+  int restart_resynced;    /* a restart number was wrong: follow libjpeg from here on */
   uint16_t quant[4][64];    /* DQT tables in natural order */
   int quant_defined[4];
   fer__jpeg_huff dc_tables[4];

@@ -13,8 +13,9 @@
  *    gray (sequential) or keep what earlier scans gave (progressive), and
  *    decoding resumes at the next RSTn, as libjpeg does;
  *  - at each restart boundary the reader skips stray bytes up to the next
- *    marker and accepts any RSTn there, so a damaged interval does not
- *    shift the rest of the image;
+ *    marker; an RSTn with an unexpected number is resolved as libjpeg-turbo
+ *    resolves it (see restart_action), so a damaged file gives the same
+ *    pixels as libjpeg's;
  *  - runs that overshoot a block are absorbed into its last coefficient,
  *    as libjpeg does, so such files still give the same pixels.
  */
@@ -361,22 +362,64 @@ static int stopped_at_restart(const bit_reader *br) {
          br->data[br->pos + 1] <= 0xD7;
 }
 
-/* At a restart boundary: find the RSTn marker (skipping stray bytes), step
- * over it and reset the predictions. 0 on success, -1 when the data ends or
- * another marker comes first. */
-static int take_restart(scan_state *s, int *marker) {
+/* What to do with the marker RST`found` where RST`due` was expected. The
+ * numbers cycle 0..7 so that a lost or repeated interval can be noticed.
+ * libjpeg warns and resynchronises (jdmarker.c, jpeg_resync_to_restart);
+ * libfer has no warnings, and refusing the file would refuse images that
+ * libjpeg, and so Pillow and OpenCV, show. So libfer decides exactly as
+ * libjpeg-turbo does and damaged files give the same pixels:
+ *  - RST(due+1), RST(due+2): intervals were lost; this one is empty and
+ *    the marker waits for a later boundary;
+ *  - RST(due-1), RST(due-2): a marker already passed; its data is skipped;
+ *  - RST(due) or one further away: taken as the one due. */
+enum { RESTART_TAKE, RESTART_EMPTY, RESTART_SKIP };
+static int restart_action(int found, int due) {
+  int ahead = (found - due) & 7;
+  if (ahead == 1 || ahead == 2) return RESTART_EMPTY;
+  if (ahead == 6 || ahead == 7) return RESTART_SKIP;
+  return RESTART_TAKE;
+}
+
+/* At a restart boundary with RST`due` expected: find the next marker
+ * (skipping stray bytes, and 0xFF pairs below 0xC0, which are no markers)
+ * and act on it as restart_action says. Returns RESTART_TAKE, or
+ * RESTART_EMPTY when the coming interval has no data, or -1 (*marker: the
+ * marker found, -1 at the end) when the data ends or a marker other than
+ * RSTn comes first. dec->restart_resynced records that a number was wrong;
+ * from then on the file follows libjpeg-turbo to its end: later scans may
+ * read their bits out of step (a refinement scan reads as many bits as
+ * earlier scans made coefficients), and data that ends early, or a marker
+ * other than RSTn where a restart is due, only leaves the rest of the
+ * interval, or every interval left, empty. */
+static int take_restart(scan_state *s, int due, int *marker) {
+  int *resynced = &s->dec->restart_resynced;
   const uint8_t *d = s->br.data;
   size_t n = s->br.size, p = s->br.pos;
-  while (p + 1 < n && !(d[p] == 0xFF && d[p + 1] != 0x00 && d[p + 1] != 0xFF)) p++;
-  *marker = p + 1 < n ? d[p + 1] : -1;
-  if (p + 1 >= n || d[p + 1] < 0xD0 || d[p + 1] > 0xD7) {
-    s->br.pos = p;
-    return -1;
+  int action;
+  for (;;) {
+    while (p + 1 < n && !(d[p] == 0xFF && d[p + 1] != 0x00 && d[p + 1] != 0xFF)) p++;
+    *marker = p + 1 < n ? d[p + 1] : -1;
+    if (*marker >= 0 && *marker < 0xC0) {
+      p += 2;
+      continue;
+    }
+    if (*marker >= 0xD0 && *marker <= 0xD7) {
+      action = restart_action(*marker - 0xD0, due);
+      if (*marker - 0xD0 != due) *resynced = 1;
+    } else if (*resynced) {
+      action = RESTART_EMPTY;
+    } else {
+      s->br.pos = p;
+      return -1;
+    }
+    if (action != RESTART_SKIP) break;
+    p += 2;
   }
-  reader_start(&s->br, d, n, p + 2);
+  /* An empty interval reads the zeros fed at the waiting marker. */
+  reader_start(&s->br, d, n, action == RESTART_EMPTY ? p : p + 2);
   memset(s->pred, 0, sizeof s->pred);
   s->dec->eob_run = 0;
-  return 0;
+  return action;
 }
 
 fer_status fer__jpeg_decode_scan(fer__jpeg_decoder *dec,
@@ -398,10 +441,12 @@ fer_status fer__jpeg_decode_scan(fer__jpeg_decoder *dec,
   fer_status st = FER_OK;
   int left_in_interval = dec->restart_interval;
   int damaged = 0; /* the current restart interval is beyond repair */
+  int starved = 0; /* its data ended early (libjpeg's insufficient_data) */
+  int due = 0;     /* the number of the next restart marker */
   for (long mcu = 0; mcu < total; mcu++) {
     if (dec->restart_interval && left_in_interval == 0) {
-      int marker;
-      if (take_restart(s, &marker)) {
+      int marker, action = take_restart(s, due, &marker);
+      if (action < 0) {
         st = fer__fail(FER_ERR_TRUNCATED,
                        "JPEG scan %d: data ends after MCU %ld of %ld (%s where "
                        "a restart marker was due)",
@@ -410,7 +455,12 @@ fer_status fer__jpeg_decode_scan(fer__jpeg_decoder *dec,
         break;
       }
       left_in_interval = dec->restart_interval;
-      damaged = 0;
+      /* An empty interval reads zeros from the waiting marker, as libjpeg
+       * does: its first MCU decodes from them, then it starves. When the
+       * last interval already starved, libjpeg decodes nothing at all. */
+      if (action == RESTART_TAKE) starved = 0;
+      damaged = starved;
+      due = (due + 1) & 7;
     }
     if (damaged) {
       decode_mcu(s, mcu, mcus_x, 1);
@@ -425,9 +475,11 @@ fer_status fer__jpeg_decode_scan(fer__jpeg_decoder *dec,
       damaged = 1;
       decode_mcu(s, mcu, mcus_x, 1);
     } else if (reader_overrun(&s->br) && dec->restart_interval &&
-               stopped_at_restart(&s->br)) {
-      damaged = 1; /* the interval's data ended early; this MCU is garbage */
-      decode_mcu(s, mcu, mcus_x, 1);
+               (stopped_at_restart(&s->br) || dec->restart_resynced)) {
+      /* The interval's data ended early: this MCU keeps what the zeros fed
+       * after the marker gave, the rest of the interval is blank (libjpeg
+       * does the same, so the pixels agree). */
+      damaged = starved = 1;
     } else if (reader_overrun(&s->br)) {
       st = fer__fail(FER_ERR_TRUNCATED,
                      "JPEG scan %d: data ends after MCU %ld of %ld (%s)",

@@ -1,7 +1,6 @@
 /* Architecture text: one layer per line ("conv 64 3x3 same"), `#` comments,
  * blank lines. The first layer line of a whole text is "input CxHxW". The
  * same spelling is written back by fer_model_to_text and stored in files. */
-#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,6 +8,7 @@
 #include <string.h>
 
 #include "nn/nn_internal.h"
+#include "util/decimal.h"
 
 fer_status fer__arch_error(const fer__arch_words *w, int index,
                            const char *fmt, ...) {
@@ -50,10 +50,10 @@ fer_status fer__arch_float(const fer__arch_words *w, int index, float *out) {
                            (int)word->len, word->text);
   memcpy(buf, word->text, word->len);
   buf[word->len] = '\0';
-  char *end;
-  errno = 0;
-  float v = strtof(buf, &end);
-  if (*end != '\0' || end == buf || !isfinite(v) || errno == ERANGE)
+  /* Not strtof: it follows the locale's decimal point. */
+  const char *end;
+  float v = 0.0f;
+  if (fer__parse_float(buf, &end, &v) != FER__NUMBER_OK || *end != '\0')
     return fer__arch_error(w, index, "expected a number, got '%s'", buf);
   *out = v;
   return FER_OK;
@@ -101,8 +101,11 @@ int fer__arch_is_option(const fer__arch_words *w, int index, const char *key,
 void fer__arch_format_float(fer__buf *out, float v) {
   char buf[32];
   for (int digits = 6; digits <= 9; digits++) {
-    snprintf(buf, sizeof buf, "%.*g", digits, (double)v);
-    if (strtof(buf, NULL) == v) break;
+    char format[8];
+    snprintf(format, sizeof format, "%%.%dg", digits);
+    fer__format_double(buf, sizeof buf, format, (double)v);
+    float back = 0.0f;
+    if (fer__parse_float(buf, NULL, &back) == FER__NUMBER_OK && back == v) break;
   }
   fer__buf_printf(out, "%s", buf);
 }

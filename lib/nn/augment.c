@@ -7,44 +7,12 @@
 #include <string.h>
 
 #include "core/core_internal.h"
+#include "core/params.h"
 #include "nn/augment_internal.h"
 #include "nn/dataset_internal.h"
 
 #define AUGMENT_MAGIC 0x46415547u /* "FAUG" */
 #define NUM_KEYS (FER_AUG_ERASE_VALUE + 1)
-
-typedef struct param_info {
-  const char *name;
-  double default_value, min_value, max_value;
-  int integer; /* only whole numbers allowed */
-} param_info;
-
-/* The one table behind set, get, bounds and names. Indexed by key; slot 0
- * is unused (keys start at 1). */
-static const param_info params[NUM_KEYS] = {
-    [FER_AUG_FLIP_PROB] = {"flip_prob", 0.0, 0.0, 1.0, 0},
-    [FER_AUG_SHIFT_PROB] = {"shift_prob", 0.0, 0.0, 1.0, 0},
-    [FER_AUG_SHIFT_MAX] = {"shift_max", 0.1, 0.0, 0.5, 0},
-    [FER_AUG_ROTATE_PROB] = {"rotate_prob", 0.0, 0.0, 1.0, 0},
-    [FER_AUG_ROTATE_DEGREES] = {"rotate_degrees", 10.0, 0.0, 180.0, 0},
-    [FER_AUG_ZOOM_PROB] = {"zoom_prob", 0.0, 0.0, 1.0, 0},
-    [FER_AUG_ZOOM_MIN] = {"zoom_min", 0.9, 0.25, 4.0, 0},
-    [FER_AUG_ZOOM_MAX] = {"zoom_max", 1.1, 0.25, 4.0, 0},
-    [FER_AUG_FILL_MODE] = {"fill_mode", 0.0, 0.0, 1.0, 1},
-    [FER_AUG_FILL_VALUE] = {"fill_value", 0.0, 0.0, 255.0, 0},
-    [FER_AUG_BRIGHTNESS_PROB] = {"brightness_prob", 0.0, 0.0, 1.0, 0},
-    [FER_AUG_BRIGHTNESS] = {"brightness", 0.2, 0.0, 1.0, 0},
-    [FER_AUG_CONTRAST_PROB] = {"contrast_prob", 0.0, 0.0, 1.0, 0},
-    [FER_AUG_CONTRAST] = {"contrast", 0.2, 0.0, 1.0, 0},
-    [FER_AUG_ERASE_PROB] = {"erase_prob", 0.0, 0.0, 1.0, 0},
-    [FER_AUG_ERASE_AREA_MIN] = {"erase_area_min", 0.02, 0.0, 1.0, 0},
-    [FER_AUG_ERASE_AREA_MAX] = {"erase_area_max", 0.2, 0.0, 1.0, 0},
-    [FER_AUG_ERASE_ASPECT_MIN] = {"erase_aspect_min", 0.3, 0.01, 100.0, 0},
-    [FER_AUG_ERASE_ASPECT_MAX] = {"erase_aspect_max", 3.3, 0.01, 100.0, 0},
-    [FER_AUG_ERASE_VALUE] = {"erase_value", 0.0, 0.0, 255.0, 0},
-};
-_Static_assert(FER__ARRAY_LEN(params) == FER_AUG_ERASE_VALUE + 1,
-               "one table row per augmentation key");
 
 struct fer_augment {
   uint32_t magic;
@@ -52,14 +20,43 @@ struct fer_augment {
   double value[NUM_KEYS];
 };
 
+/* The one table behind set, get, bounds and names: key, name, kind, min,
+ * max, default. Slot 0 is unused (keys start at 1). */
+#define ROW(key, name, kind, min, max, def)                            \
+  FER__PARAM_AT(struct fer_augment, value, key, name, kind, min, max, def, \
+                FER__PARAM_MIN_INCLUSIVE)
+static const fer__param rows[NUM_KEYS] = {
+    ROW(FER_AUG_FLIP_PROB, "flip_prob", FER__PARAM_FLOAT, 0.0, 1.0, 0.0),
+    ROW(FER_AUG_SHIFT_PROB, "shift_prob", FER__PARAM_FLOAT, 0.0, 1.0, 0.0),
+    ROW(FER_AUG_SHIFT_MAX, "shift_max", FER__PARAM_FLOAT, 0.0, 0.5, 0.1),
+    ROW(FER_AUG_ROTATE_PROB, "rotate_prob", FER__PARAM_FLOAT, 0.0, 1.0, 0.0),
+    ROW(FER_AUG_ROTATE_DEGREES, "rotate_degrees", FER__PARAM_FLOAT, 0.0, 180.0, 10.0),
+    ROW(FER_AUG_ZOOM_PROB, "zoom_prob", FER__PARAM_FLOAT, 0.0, 1.0, 0.0),
+    ROW(FER_AUG_ZOOM_MIN, "zoom_min", FER__PARAM_FLOAT, 0.25, 4.0, 0.9),
+    ROW(FER_AUG_ZOOM_MAX, "zoom_max", FER__PARAM_FLOAT, 0.25, 4.0, 1.1),
+    ROW(FER_AUG_FILL_MODE, "fill_mode", FER__PARAM_ENUM, 0.0, 1.0, 0.0),
+    ROW(FER_AUG_FILL_VALUE, "fill_value", FER__PARAM_FLOAT, 0.0, 255.0, 0.0),
+    ROW(FER_AUG_BRIGHTNESS_PROB, "brightness_prob", FER__PARAM_FLOAT, 0.0, 1.0, 0.0),
+    ROW(FER_AUG_BRIGHTNESS, "brightness", FER__PARAM_FLOAT, 0.0, 1.0, 0.2),
+    ROW(FER_AUG_CONTRAST_PROB, "contrast_prob", FER__PARAM_FLOAT, 0.0, 1.0, 0.0),
+    ROW(FER_AUG_CONTRAST, "contrast", FER__PARAM_FLOAT, 0.0, 1.0, 0.2),
+    ROW(FER_AUG_ERASE_PROB, "erase_prob", FER__PARAM_FLOAT, 0.0, 1.0, 0.0),
+    ROW(FER_AUG_ERASE_AREA_MIN, "erase_area_min", FER__PARAM_FLOAT, 0.0, 1.0, 0.02),
+    ROW(FER_AUG_ERASE_AREA_MAX, "erase_area_max", FER__PARAM_FLOAT, 0.0, 1.0, 0.2),
+    ROW(FER_AUG_ERASE_ASPECT_MIN, "erase_aspect_min", FER__PARAM_FLOAT, 0.01, 100.0, 0.3),
+    ROW(FER_AUG_ERASE_ASPECT_MAX, "erase_aspect_max", FER__PARAM_FLOAT, 0.01, 100.0, 3.3),
+    ROW(FER_AUG_ERASE_VALUE, "erase_value", FER__PARAM_FLOAT, 0.0, 255.0, 0.0),
+};
+#undef ROW
+_Static_assert(FER__ARRAY_LEN(rows) == FER_AUG_ERASE_VALUE + 1,
+               "one table row per augmentation key");
+static const fer__param_table params =
+    FER__PARAM_TABLE("augmentation", rows, FER_ERR_NOT_FOUND);
+
 /* Transform ids: the fourth coordinate of each random stream. Changing them
  * changes every augmentation ever drawn, so they are fixed. */
 enum { STREAM_GEOMETRY = 1, STREAM_BRIGHTNESS = 2, STREAM_CONTRAST = 3,
        STREAM_ERASE = 4 };
-
-static int known_key(int key) {
-  return key > 0 && key < NUM_KEYS && params[key].name != NULL;
-}
 
 static fer_status check(const fer_augment *aug, const char *who) {
   if (!aug) return fer__fail(FER_ERR_MISUSE, "%s: augmenter is NULL", who);
@@ -78,7 +75,7 @@ fer_status fer_augment_create(uint64_t seed, fer_augment **out) {
     return fer__fail(FER_ERR_OUT_OF_MEMORY, "fer_augment_create: out of memory");
   aug->magic = AUGMENT_MAGIC;
   aug->seed = seed;
-  for (int k = 1; k < NUM_KEYS; k++) aug->value[k] = params[k].default_value;
+  fer__param_set_defaults(&params, aug);
   *out = aug;
   return FER_OK;
 }
@@ -92,63 +89,28 @@ void fer_augment_free(fer_augment *aug) {
 fer_status fer_augment_param_info(fer_augment_param key, const char **name,
                                   double *default_value, double *min_value,
                                   double *max_value) {
-  if (!known_key((int)key))
-    return fer__fail(FER_ERR_NOT_FOUND, "augmentation key %d is unknown",
-                     (int)key);
-  const param_info *p = &params[key];
-  if (name) *name = p->name;
-  if (default_value) *default_value = p->default_value;
-  if (min_value) *min_value = p->min_value;
-  if (max_value) *max_value = p->max_value;
-  return FER_OK;
+  return fer__param_info(&params, "fer_augment_param_info", (int)key, name,
+                         min_value, max_value, default_value);
 }
 
 fer_status fer_augment_param_find(const char *name, fer_augment_param *key) {
-  if (!name || !key)
-    return fer__fail(FER_ERR_INVALID_ARGUMENT,
-                     "fer_augment_param_find: NULL argument");
-  for (int k = 1; k < NUM_KEYS; k++)
-    if (params[k].name && strcmp(params[k].name, name) == 0) {
-      *key = (fer_augment_param)k;
-      return FER_OK;
-    }
-  return fer__fail(FER_ERR_NOT_FOUND, "augmentation parameter '%s' is unknown",
-                   name);
+  int found = 0;
+  fer_status st = fer__param_find(&params, "fer_augment_param_find", name,
+                                  key ? &found : NULL);
+  if (st == FER_OK) *key = (fer_augment_param)found;
+  return st;
 }
 
 fer_status fer_augment_set(fer_augment *aug, fer_augment_param key,
                            double value) {
   fer_status st = check(aug, "fer_augment_set");
-  if (st != FER_OK) return st;
-  if (!known_key((int)key))
-    return fer__fail(FER_ERR_NOT_FOUND,
-                     "fer_augment_set: augmentation key %d is unknown",
-                     (int)key);
-  const param_info *p = &params[key];
-  if (!(value >= p->min_value && value <= p->max_value))
-    return fer__fail(FER_ERR_INVALID_ARGUMENT,
-                     "fer_augment_set: %s = %g is outside [%g, %g]", p->name,
-                     value, p->min_value, p->max_value);
-  if (p->integer && value != floor(value))
-    return fer__fail(FER_ERR_INVALID_ARGUMENT,
-                     "fer_augment_set: %s = %g must be a whole number",
-                     p->name, value);
-  aug->value[key] = value;
-  return FER_OK;
+  return st ? st : fer__param_set(&params, "fer_augment_set", aug, (int)key, value);
 }
 
 fer_status fer_augment_get(const fer_augment *aug, fer_augment_param key,
                            double *value) {
   fer_status st = check(aug, "fer_augment_get");
-  if (st != FER_OK) return st;
-  if (!value)
-    return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_augment_get: value is NULL");
-  if (!known_key((int)key))
-    return fer__fail(FER_ERR_NOT_FOUND,
-                     "fer_augment_get: augmentation key %d is unknown",
-                     (int)key);
-  *value = aug->value[key];
-  return FER_OK;
+  return st ? st : fer__param_get(&params, "fer_augment_get", aug, (int)key, value);
 }
 
 /* The generator for one transform of one sample. */

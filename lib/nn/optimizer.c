@@ -9,38 +9,33 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "core/params.h"
 #include "nn/nn_internal.h"
 #include "util/endian.h"
 
-typedef struct opt_param {
-  fer_optimizer_param key;
-  const char *name;
-  double default_value, min_value, max_value;
-  size_t offset; /* of the double in struct fer_optimizer */
-} opt_param;
-
-static const opt_param params[] = {
-  {FER_OPT_LEARNING_RATE, "learning_rate", 1e-3, 1e-12, 10.0,
-   offsetof(fer_optimizer, lr)},
-  {FER_OPT_MOMENTUM, "momentum", 0.0, 0.0, 0.999999, offsetof(fer_optimizer, momentum)},
-  {FER_OPT_NESTEROV, "nesterov", 0.0, 0.0, 1.0, offsetof(fer_optimizer, nesterov)},
-  {FER_OPT_BETA1, "beta1", 0.9, 0.0, 0.999999, offsetof(fer_optimizer, beta1)},
-  {FER_OPT_BETA2, "beta2", 0.999, 0.0, 0.999999, offsetof(fer_optimizer, beta2)},
-  {FER_OPT_EPSILON, "epsilon", 1e-8, 1e-30, 1.0, offsetof(fer_optimizer, epsilon)},
-  {FER_OPT_WEIGHT_DECAY, "weight_decay", 0.0, 0.0, 1.0,
-   offsetof(fer_optimizer, weight_decay)},
-  {FER_OPT_CLIP_NORM, "clip_norm", 0.0, 0.0, 1e30, offsetof(fer_optimizer, clip_norm)},
+/* The one table behind set, get, bounds and the state file (which writes
+ * the values in key order): key, name, kind, min, max, default, field. The
+ * 0/1 switch nesterov is a FLOAT row because any value in [0, 1] has always
+ * been accepted (nonzero means on). */
+#define ROW(key, name, min, max, def, member)                                \
+  [key] = {(name), FER__PARAM_FLOAT, (min), (max), (def),                  \
+           FER__PARAM_MIN_INCLUSIVE, offsetof(fer_optimizer, member)}
+static const fer__param rows[] = {
+  ROW(FER_OPT_LEARNING_RATE, "learning_rate", 1e-12, 10.0, 1e-3, lr),
+  ROW(FER_OPT_MOMENTUM, "momentum", 0.0, 0.999999, 0.0, momentum),
+  ROW(FER_OPT_NESTEROV, "nesterov", 0.0, 1.0, 0.0, nesterov),
+  ROW(FER_OPT_BETA1, "beta1", 0.0, 0.999999, 0.9, beta1),
+  ROW(FER_OPT_BETA2, "beta2", 0.0, 0.999999, 0.999, beta2),
+  ROW(FER_OPT_EPSILON, "epsilon", 1e-30, 1.0, 1e-8, epsilon),
+  ROW(FER_OPT_WEIGHT_DECAY, "weight_decay", 0.0, 1.0, 0.0, weight_decay),
+  ROW(FER_OPT_CLIP_NORM, "clip_norm", 0.0, 1e30, 0.0, clip_norm),
 };
-
-static const opt_param *find_param(int key) {
-  for (size_t i = 0; i < FER__ARRAY_LEN(params); i++)
-    if ((int)params[i].key == key) return &params[i];
-  return NULL;
-}
-
-static double *field(fer_optimizer *opt, const opt_param *p) {
-  return (double *)((char *)opt + p->offset);
-}
+#undef ROW
+_Static_assert(FER__ARRAY_LEN(rows) == FER_OPT_CLIP_NORM + 1,
+               "one table row per optimizer key");
+static const fer__param_table params =
+    FER__PARAM_TABLE("optimizer", rows, FER_ERR_INVALID_ARGUMENT);
+enum { NUM_VALUES = FER_OPT_CLIP_NORM }; /* keys 1..8, as written in state */
 
 static fer_status check_opt(const fer_optimizer *opt, const char *who) {
   if (!opt || opt->magic != FER__OPTIMIZER_MAGIC)
@@ -58,8 +53,7 @@ fer_status fer_optimizer_create(fer_optimizer_kind kind, fer_optimizer **out) {
   if (!opt) return fer__fail(FER_ERR_OUT_OF_MEMORY, "optimizer: out of memory");
   opt->magic = FER__OPTIMIZER_MAGIC;
   opt->kind = kind;
-  for (size_t i = 0; i < FER__ARRAY_LEN(params); i++)
-    *field(opt, &params[i]) = params[i].default_value;
+  fer__param_set_defaults(&params, opt);
   if (kind == FER_OPTIMIZER_ADAMW) opt->weight_decay = 0.01; /* as PyTorch */
   *out = opt;
   return FER_OK;
@@ -76,43 +70,20 @@ void fer_optimizer_free(fer_optimizer *opt) {
 fer_status fer_optimizer_set(fer_optimizer *opt, fer_optimizer_param key,
                              double value) {
   fer_status st = check_opt(opt, "fer_optimizer_set");
-  if (st) return st;
-  const opt_param *p = find_param(key);
-  if (!p)
-    return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_optimizer_set: key %d is unknown",
-                     (int)key);
-  if (!(value >= p->min_value && value <= p->max_value))
-    return fer__fail(FER_ERR_INVALID_ARGUMENT,
-                     "fer_optimizer_set: %s = %g is outside [%g, %g]", p->name,
-                     value, p->min_value, p->max_value);
-  *field(opt, p) = value;
-  return FER_OK;
+  return st ? st : fer__param_set(&params, "fer_optimizer_set", opt, (int)key, value);
 }
 
 fer_status fer_optimizer_get(const fer_optimizer *opt, fer_optimizer_param key,
                              double *value) {
   fer_status st = check_opt(opt, "fer_optimizer_get");
-  if (st) return st;
-  const opt_param *p = find_param(key);
-  if (!p || !value)
-    return fer__fail(FER_ERR_INVALID_ARGUMENT,
-                     "fer_optimizer_get: key %d is unknown or value is NULL", (int)key);
-  *value = *(const double *)((const char *)opt + p->offset);
-  return FER_OK;
+  return st ? st : fer__param_get(&params, "fer_optimizer_get", opt, (int)key, value);
 }
 
 fer_status fer_optimizer_param_info(fer_optimizer_param key, const char **name,
                                     double *default_value, double *min_value,
                                     double *max_value) {
-  const opt_param *p = find_param(key);
-  if (!p)
-    return fer__fail(FER_ERR_INVALID_ARGUMENT,
-                     "fer_optimizer_param_info: key %d is unknown", (int)key);
-  if (name) *name = p->name;
-  if (default_value) *default_value = p->default_value;
-  if (min_value) *min_value = p->min_value;
-  if (max_value) *max_value = p->max_value;
-  return FER_OK;
+  return fer__param_info(&params, "fer_optimizer_param_info", (int)key, name,
+                         min_value, max_value, default_value);
 }
 
 long fer_optimizer_steps(const fer_optimizer *opt) {
@@ -200,8 +171,7 @@ void fer__optimizer_serialize(const fer_optimizer *opt, fer__buf *out) {
   fer__buf_append(out, "OPT1", 4);
   fer__buf_u32le(out, len);
   fer__buf_u32le(out, (uint32_t)opt->kind);
-  for (size_t i = 0; i < FER__ARRAY_LEN(params); i++)
-    put_f64(out, *(const double *)((const char *)opt + params[i].offset));
+  for (int k = 1; k <= NUM_VALUES; k++) put_f64(out, fer__param_value(&rows[k], opt));
   fer__buf_u64le(out, (uint64_t)opt->steps);
   fer__buf_u64le(out, (uint64_t)opt->size);
   fer__buf_u32le(out, (opt->m1 ? 1u : 0u) | (opt->m2 ? 2u : 0u));
@@ -223,13 +193,13 @@ fer_status fer__optimizer_restore(fer_optimizer *opt, const uint8_t *data,
   if (len < fixed) return fer__fail(FER_ERR_FORMAT, "optimizer state: record too short");
   if ((fer_optimizer_kind)fer__get_u32le(p) != opt->kind)
     return fer__fail(FER_ERR_FORMAT, "optimizer state: written by another optimizer kind");
-  double values[FER__ARRAY_LEN(params)];
-  for (size_t i = 0; i < FER__ARRAY_LEN(params); i++) {
-    uint64_t u = fer__get_u64le(p + 4 + 8 * i);
-    memcpy(&values[i], &u, 8);
-    if (!(values[i] >= params[i].min_value && values[i] <= params[i].max_value))
+  double values[NUM_VALUES + 1];
+  for (int k = 1; k <= NUM_VALUES; k++) {
+    uint64_t u = fer__get_u64le(p + 4 + 8 * (size_t)(k - 1));
+    memcpy(&values[k], &u, 8);
+    if (fer__param_check_value(&params, "optimizer state", &rows[k], values[k]))
       return fer__fail(FER_ERR_FORMAT, "optimizer state: %s out of bounds",
-                       params[i].name);
+                       rows[k].name);
   }
   uint64_t steps = fer__get_u64le(p + 68), n = fer__get_u64le(p + 76);
   uint32_t flags = fer__get_u32le(p + 84);
@@ -248,8 +218,8 @@ fer_status fer__optimizer_restore(fer_optimizer *opt, const uint8_t *data,
   const uint8_t *q = p + fixed;
   for (size_t i = 0; m1 && i < n; i++, q += 4) m1[i] = fer__get_f32le(q);
   for (size_t i = 0; m2 && i < n; i++, q += 4) m2[i] = fer__get_f32le(q);
-  for (size_t i = 0; i < FER__ARRAY_LEN(params); i++)
-    *field(opt, &params[i]) = values[i];
+  for (int k = 1; k <= NUM_VALUES; k++) /* each checked above */
+    (void)fer__param_set(&params, "optimizer state", opt, k, values[k]);
   fer__free(opt->m1);
   fer__free(opt->m2);
   opt->m1 = m1;

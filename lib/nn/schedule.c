@@ -5,33 +5,34 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "core/params.h"
 #include "nn/nn_internal.h"
 #include "util/endian.h"
 
-typedef struct sched_param {
-  fer_schedule_param key;
-  const char *name;
-  double default_value, min_value, max_value;
-  size_t offset;
-} sched_param;
-
-static const sched_param params[] = {
-  {FER_SCHED_STEP_SIZE, "step_size", 10, 1, 1e9, offsetof(fer_schedule, step_size)},
-  {FER_SCHED_GAMMA, "gamma", 0.1, 0.0, 1.0, offsetof(fer_schedule, gamma)},
-  {FER_SCHED_T_MAX, "t_max", 50, 1, 1e9, offsetof(fer_schedule, t_max)},
-  {FER_SCHED_MIN_LR, "min_lr", 0.0, 0.0, 10.0, offsetof(fer_schedule, min_lr)},
-  {FER_SCHED_FACTOR, "factor", 0.1, 0.0, 0.999999, offsetof(fer_schedule, factor)},
-  {FER_SCHED_PATIENCE, "patience", 10, 0, 1e9, offsetof(fer_schedule, patience)},
-  {FER_SCHED_MODE_MAX, "mode_max", 0, 0, 1, offsetof(fer_schedule, mode_max)},
-  {FER_SCHED_THRESHOLD, "threshold", 1e-4, 0.0, 1.0, offsetof(fer_schedule, threshold)},
-  {FER_SCHED_COOLDOWN, "cooldown", 0, 0, 1e9, offsetof(fer_schedule, cooldown)},
+/* The one table behind set, get, bounds and the state file (which writes
+ * the values in key order): key, name, min, max, default, field. Every row
+ * is FLOAT: counts such as step_size have always accepted fractions (the
+ * step schedule divides by it) and mode_max any value (nonzero means max). */
+#define ROW(key, name, min, max, def, member)                                \
+  [key] = {(name), FER__PARAM_FLOAT, (min), (max), (def),                  \
+           FER__PARAM_MIN_INCLUSIVE, offsetof(fer_schedule, member)}
+static const fer__param rows[] = {
+  ROW(FER_SCHED_STEP_SIZE, "step_size", 1, 1e9, 10, step_size),
+  ROW(FER_SCHED_GAMMA, "gamma", 0.0, 1.0, 0.1, gamma),
+  ROW(FER_SCHED_T_MAX, "t_max", 1, 1e9, 50, t_max),
+  ROW(FER_SCHED_MIN_LR, "min_lr", 0.0, 10.0, 0.0, min_lr),
+  ROW(FER_SCHED_FACTOR, "factor", 0.0, 0.999999, 0.1, factor),
+  ROW(FER_SCHED_PATIENCE, "patience", 0, 1e9, 10, patience),
+  ROW(FER_SCHED_MODE_MAX, "mode_max", 0, 1, 0, mode_max),
+  ROW(FER_SCHED_THRESHOLD, "threshold", 0.0, 1.0, 1e-4, threshold),
+  ROW(FER_SCHED_COOLDOWN, "cooldown", 0, 1e9, 0, cooldown),
 };
-
-static const sched_param *find_param(int key) {
-  for (size_t i = 0; i < FER__ARRAY_LEN(params); i++)
-    if ((int)params[i].key == key) return &params[i];
-  return NULL;
-}
+#undef ROW
+_Static_assert(FER__ARRAY_LEN(rows) == FER_SCHED_COOLDOWN + 1,
+               "one table row per schedule key");
+static const fer__param_table params =
+    FER__PARAM_TABLE("schedule", rows, FER_ERR_INVALID_ARGUMENT);
+enum { NUM_VALUES = FER_SCHED_COOLDOWN }; /* keys 1..9, as written in state */
 
 static fer_status check_sched(const fer_schedule *s, const char *who) {
   if (!s || s->magic != FER__SCHEDULE_MAGIC)
@@ -58,8 +59,7 @@ fer_status fer_schedule_create(fer_schedule_kind kind, fer_schedule **out) {
   if (!s) return fer__fail(FER_ERR_OUT_OF_MEMORY, "schedule: out of memory");
   s->magic = FER__SCHEDULE_MAGIC;
   s->kind = kind;
-  for (size_t i = 0; i < FER__ARRAY_LEN(params); i++)
-    *(double *)((char *)s + params[i].offset) = params[i].default_value;
+  fer__param_set_defaults(&params, s);
   reset_state(s);
   *out = s;
   return FER_OK;
@@ -74,16 +74,8 @@ void fer_schedule_free(fer_schedule *s) {
 fer_status fer_schedule_set(fer_schedule *s, fer_schedule_param key,
                             double value) {
   fer_status st = check_sched(s, "fer_schedule_set");
+  if (!st) st = fer__param_set(&params, "fer_schedule_set", s, (int)key, value);
   if (st) return st;
-  const sched_param *p = find_param(key);
-  if (!p)
-    return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_schedule_set: key %d is unknown",
-                     (int)key);
-  if (!(value >= p->min_value && value <= p->max_value))
-    return fer__fail(FER_ERR_INVALID_ARGUMENT,
-                     "fer_schedule_set: %s = %g is outside [%g, %g]", p->name,
-                     value, p->min_value, p->max_value);
-  *(double *)((char *)s + p->offset) = value;
   if (key == FER_SCHED_MODE_MAX && s->epoch == 0) reset_state(s);
   return FER_OK;
 }
@@ -91,27 +83,14 @@ fer_status fer_schedule_set(fer_schedule *s, fer_schedule_param key,
 fer_status fer_schedule_get(const fer_schedule *s, fer_schedule_param key,
                             double *value) {
   fer_status st = check_sched(s, "fer_schedule_get");
-  if (st) return st;
-  const sched_param *p = find_param(key);
-  if (!p || !value)
-    return fer__fail(FER_ERR_INVALID_ARGUMENT,
-                     "fer_schedule_get: key %d is unknown or value is NULL", (int)key);
-  *value = *(const double *)((const char *)s + p->offset);
-  return FER_OK;
+  return st ? st : fer__param_get(&params, "fer_schedule_get", s, (int)key, value);
 }
 
 fer_status fer_schedule_param_info(fer_schedule_param key, const char **name,
                                    double *default_value, double *min_value,
                                    double *max_value) {
-  const sched_param *p = find_param(key);
-  if (!p)
-    return fer__fail(FER_ERR_INVALID_ARGUMENT,
-                     "fer_schedule_param_info: key %d is unknown", (int)key);
-  if (name) *name = p->name;
-  if (default_value) *default_value = p->default_value;
-  if (min_value) *min_value = p->min_value;
-  if (max_value) *max_value = p->max_value;
-  return FER_OK;
+  return fer__param_info(&params, "fer_schedule_param_info", (int)key, name,
+                         min_value, max_value, default_value);
 }
 
 static int improved(const fer_schedule *s, double metric) {
@@ -182,8 +161,7 @@ void fer__schedule_serialize(const fer_schedule *s, fer__buf *out) {
   fer__buf_append(out, "SCH1", 4);
   fer__buf_u32le(out, SCHED_RECORD);
   fer__buf_u32le(out, (uint32_t)s->kind);
-  for (size_t i = 0; i < FER__ARRAY_LEN(params); i++)
-    put_f64(out, *(const double *)((const char *)s + params[i].offset));
+  for (int k = 1; k <= NUM_VALUES; k++) put_f64(out, fer__param_value(&rows[k], s));
   fer__buf_u64le(out, (uint64_t)s->epoch);
   put_f64(out, s->base_lr);
   put_f64(out, s->best);
@@ -205,20 +183,20 @@ fer_status fer__schedule_restore(fer_schedule *s, const uint8_t *data,
   const uint8_t *p = data + at + 8;
   if ((fer_schedule_kind)fer__get_u32le(p) != s->kind)
     return fer__fail(FER_ERR_FORMAT, "schedule state: written by another schedule kind");
-  double values[FER__ARRAY_LEN(params)];
-  for (size_t i = 0; i < FER__ARRAY_LEN(params); i++) {
-    values[i] = get_f64(p + 4 + 8 * i);
-    if (!(values[i] >= params[i].min_value && values[i] <= params[i].max_value))
+  double values[NUM_VALUES + 1];
+  for (int k = 1; k <= NUM_VALUES; k++) {
+    values[k] = get_f64(p + 4 + 8 * (size_t)(k - 1));
+    if (fer__param_check_value(&params, "schedule state", &rows[k], values[k]))
       return fer__fail(FER_ERR_FORMAT, "schedule state: %s out of bounds",
-                       params[i].name);
+                       rows[k].name);
   }
-  const uint8_t *q = p + 4 + 8 * FER__ARRAY_LEN(params);
+  const uint8_t *q = p + 4 + 8 * (size_t)NUM_VALUES;
   uint64_t epoch = fer__get_u64le(q), bad = fer__get_u64le(q + 24),
            cool = fer__get_u64le(q + 32);
   if (epoch > (1ull << 40) || bad > (1ull << 40) || cool > (1ull << 40))
     return fer__fail(FER_ERR_FORMAT, "schedule state: counters out of range");
-  for (size_t i = 0; i < FER__ARRAY_LEN(params); i++)
-    *(double *)((char *)s + params[i].offset) = values[i];
+  for (int k = 1; k <= NUM_VALUES; k++) /* each checked above */
+    (void)fer__param_set(&params, "schedule state", s, k, values[k]);
   s->epoch = (long)epoch;
   s->base_lr = get_f64(q + 8);
   s->best = get_f64(q + 16);

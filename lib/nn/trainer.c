@@ -4,39 +4,41 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/params.h"
 #include "nn/trainer_internal.h"
 #include "util/buffer.h"
 #include "util/file.h"
 
-typedef struct param_info {
-  const char *name;
-  double default_value, min_value, max_value;
-  int integer; /* only whole numbers allowed */
-} param_info;
-
-/* The one table behind set, get, bounds and names; slot 0 is unused. */
-static const param_info params[FER__TRAIN_NUM_KEYS] = {
-    [FER_TRAIN_EPOCHS] = {"epochs", 30, 1, 100000, 1},
-    [FER_TRAIN_BATCH_SIZE] = {"batch_size", 64, 1, 65536, 1},
-    [FER_TRAIN_SHUFFLE] = {"shuffle", 1, 0, 1, 1},
-    [FER_TRAIN_SEED] = {"seed", 0, 0, 9007199254740992.0, 1},
-    [FER_TRAIN_THREADS] = {"threads", 0, 0, 1024, 1},
-    [FER_TRAIN_VALIDATION_FRACTION] = {"validation_fraction", 0, 0, 0.9, 0},
-    [FER_TRAIN_BALANCED_WEIGHTS] = {"balanced_weights", 0, 0, 1, 1},
-    [FER_TRAIN_LABEL_SMOOTHING] = {"label_smoothing", 0, 0, 0.999, 0},
-    [FER_TRAIN_PLATEAU_FACTOR] = {"plateau_factor", 0, 0, 0.999, 0},
-    [FER_TRAIN_PLATEAU_PATIENCE] = {"plateau_patience", 10, 1, 100000, 1},
-    [FER_TRAIN_PLATEAU_MIN_LR] = {"plateau_min_lr", 0, 0, 10, 0},
-    [FER_TRAIN_PLATEAU_MONITOR] = {"plateau_monitor", FER_METRIC_VAL_LOSS, 0, 3, 1},
-    [FER_TRAIN_PLATEAU_MIN_DELTA] = {"plateau_min_delta", 1e-4, 0, 1e6, 0},
-    [FER_TRAIN_EARLY_STOP_PATIENCE] = {"early_stop_patience", 0, 0, 100000, 1},
-    [FER_TRAIN_EARLY_STOP_MONITOR] = {"early_stop_monitor", FER_METRIC_VAL_LOSS, 0, 3, 1},
-    [FER_TRAIN_RESTORE_BEST] = {"restore_best", 0, 0, 1, 1},
-    [FER_TRAIN_CHECKPOINT_MONITOR] = {"checkpoint_monitor", FER_METRIC_VAL_ACCURACY, 0, 3, 1},
-    [FER_TRAIN_EVAL_BATCH_SIZE] = {"eval_batch_size", 256, 1, 65536, 1},
+/* The one table behind set, get, bounds and names: key, name, kind, min,
+ * max, default. Slot 0 is unused. */
+#define ROW(key, name, kind, min, max, def)                            \
+  FER__PARAM_AT(fer_trainer, value, key, name, kind, min, max, def,   \
+                FER__PARAM_MIN_INCLUSIVE)
+static const fer__param rows[FER__TRAIN_NUM_KEYS] = {
+    ROW(FER_TRAIN_EPOCHS, "epochs", FER__PARAM_INT, 1, 100000, 30),
+    ROW(FER_TRAIN_BATCH_SIZE, "batch_size", FER__PARAM_INT, 1, 65536, 64),
+    ROW(FER_TRAIN_SHUFFLE, "shuffle", FER__PARAM_BOOL, 0, 1, 1),
+    ROW(FER_TRAIN_SEED, "seed", FER__PARAM_INT, 0, 9007199254740992.0, 0),
+    ROW(FER_TRAIN_THREADS, "threads", FER__PARAM_INT, 0, 1024, 0),
+    ROW(FER_TRAIN_VALIDATION_FRACTION, "validation_fraction", FER__PARAM_FLOAT, 0, 0.9, 0),
+    ROW(FER_TRAIN_BALANCED_WEIGHTS, "balanced_weights", FER__PARAM_BOOL, 0, 1, 0),
+    ROW(FER_TRAIN_LABEL_SMOOTHING, "label_smoothing", FER__PARAM_FLOAT, 0, 0.999, 0),
+    ROW(FER_TRAIN_PLATEAU_FACTOR, "plateau_factor", FER__PARAM_FLOAT, 0, 0.999, 0),
+    ROW(FER_TRAIN_PLATEAU_PATIENCE, "plateau_patience", FER__PARAM_INT, 1, 100000, 10),
+    ROW(FER_TRAIN_PLATEAU_MIN_LR, "plateau_min_lr", FER__PARAM_FLOAT, 0, 10, 0),
+    ROW(FER_TRAIN_PLATEAU_MONITOR, "plateau_monitor", FER__PARAM_ENUM, 0, 3, FER_METRIC_VAL_LOSS),
+    ROW(FER_TRAIN_PLATEAU_MIN_DELTA, "plateau_min_delta", FER__PARAM_FLOAT, 0, 1e6, 1e-4),
+    ROW(FER_TRAIN_EARLY_STOP_PATIENCE, "early_stop_patience", FER__PARAM_INT, 0, 100000, 0),
+    ROW(FER_TRAIN_EARLY_STOP_MONITOR, "early_stop_monitor", FER__PARAM_ENUM, 0, 3, FER_METRIC_VAL_LOSS),
+    ROW(FER_TRAIN_RESTORE_BEST, "restore_best", FER__PARAM_BOOL, 0, 1, 0),
+    ROW(FER_TRAIN_CHECKPOINT_MONITOR, "checkpoint_monitor", FER__PARAM_ENUM, 0, 3, FER_METRIC_VAL_ACCURACY),
+    ROW(FER_TRAIN_EVAL_BATCH_SIZE, "eval_batch_size", FER__PARAM_INT, 1, 65536, 256),
 };
-_Static_assert(FER__ARRAY_LEN(params) == FER__TRAIN_NUM_KEYS,
+#undef ROW
+_Static_assert(FER__ARRAY_LEN(rows) == FER__TRAIN_NUM_KEYS,
                "one table row per trainer key");
+static const fer__param_table params =
+    FER__PARAM_TABLE("trainer", rows, FER_ERR_NOT_FOUND);
 
 static const char *const metric_names[FER_TRAIN_METRIC_COUNT] = {
     "loss", "acc", "val_loss", "val_acc", "lr", "seconds", "images"};
@@ -46,10 +48,6 @@ int fer_train_metric_count(void) { return FER_TRAIN_METRIC_COUNT; }
 const char *fer_train_metric_name(fer_train_metric metric) {
   return (int)metric >= 0 && (int)metric < FER_TRAIN_METRIC_COUNT
              ? metric_names[metric] : NULL;
-}
-
-static int known_key(int key) {
-  return key > 0 && key < FER__TRAIN_NUM_KEYS && params[key].name;
 }
 
 static fer_status check(const fer_trainer *tr, const char *who) {
@@ -82,7 +80,7 @@ fer_status fer_trainer_create(fer_trainer **out) {
   }
   tr->magic = FER__TRAINER_MAGIC;
   tr->opt = tr->own_opt;
-  for (int k = 1; k < FER__TRAIN_NUM_KEYS; k++) tr->value[k] = params[k].default_value;
+  fer__param_set_defaults(&params, tr);
   reset_progress(tr);
   *out = tr;
   return FER_OK;
@@ -101,59 +99,28 @@ void fer_trainer_free(fer_trainer *tr) {
 
 fer_status fer_trainer_set(fer_trainer *tr, fer_train_param key, double value) {
   fer_status st = check(tr, "fer_trainer_set");
-  if (st) return st;
-  if (!known_key((int)key))
-    return fer__fail(FER_ERR_NOT_FOUND, "fer_trainer_set: trainer key %d is unknown",
-                     (int)key);
-  const param_info *p = &params[key];
-  if (!(value >= p->min_value && value <= p->max_value))
-    return fer__fail(FER_ERR_INVALID_ARGUMENT,
-                     "fer_trainer_set: %s = %g is outside [%g, %g]", p->name,
-                     value, p->min_value, p->max_value);
-  if (p->integer && value != floor(value))
-    return fer__fail(FER_ERR_INVALID_ARGUMENT,
-                     "fer_trainer_set: %s = %g must be a whole number", p->name,
-                     value);
-  tr->value[key] = value;
-  return FER_OK;
+  return st ? st : fer__param_set(&params, "fer_trainer_set", tr, (int)key, value);
 }
 
 fer_status fer_trainer_get(const fer_trainer *tr, fer_train_param key,
                            double *value) {
   fer_status st = check(tr, "fer_trainer_get");
-  if (st) return st;
-  if (!value) return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_trainer_get: value is NULL");
-  if (!known_key((int)key))
-    return fer__fail(FER_ERR_NOT_FOUND, "fer_trainer_get: trainer key %d is unknown",
-                     (int)key);
-  *value = tr->value[key];
-  return FER_OK;
+  return st ? st : fer__param_get(&params, "fer_trainer_get", tr, (int)key, value);
 }
 
 fer_status fer_trainer_param_info(fer_train_param key, const char **name,
                                   double *default_value, double *min_value,
                                   double *max_value) {
-  if (!known_key((int)key))
-    return fer__fail(FER_ERR_NOT_FOUND,
-                     "fer_trainer_param_info: trainer key %d is unknown", (int)key);
-  const param_info *p = &params[key];
-  if (name) *name = p->name;
-  if (default_value) *default_value = p->default_value;
-  if (min_value) *min_value = p->min_value;
-  if (max_value) *max_value = p->max_value;
-  return FER_OK;
+  return fer__param_info(&params, "fer_trainer_param_info", (int)key, name,
+                         min_value, max_value, default_value);
 }
 
 fer_status fer_trainer_param_find(const char *name, fer_train_param *key) {
-  if (!name || !key)
-    return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_trainer_param_find: NULL argument");
-  for (int k = 1; k < FER__TRAIN_NUM_KEYS; k++)
-    if (params[k].name && strcmp(params[k].name, name) == 0) {
-      *key = (fer_train_param)k;
-      return FER_OK;
-    }
-  return fer__fail(FER_ERR_NOT_FOUND, "fer_trainer_param_find: no trainer key "
-                   "called '%s'", name);
+  int found = 0;
+  fer_status st = fer__param_find(&params, "fer_trainer_param_find", name,
+                                  key ? &found : NULL);
+  if (st == FER_OK) *key = (fer_train_param)found;
+  return st;
 }
 
 fer_status fer_trainer_set_path(fer_trainer *tr, fer_train_path key,
