@@ -95,7 +95,12 @@ static void sort_feature(const stage_ctx *cx, size_t feature, sorted_entry *out,
   if (src != out) memcpy(out, src, n * sizeof *out);
 }
 
-static double criterion(int boost, double wp, double wn) {
+/* The score of a split into a left part (lp, ln: weights of positives and
+ * negatives) and a right part (rp, rn); larger is better. Inline, and
+ * called with a constant `boost` from the loops below, so that each
+ * variant's loop is compiled without a call or a switch in it (the split
+ * search is where training spends its time). */
+static inline double criterion(int boost, double wp, double wn) {
   switch (boost) {
     case FER_BOOST_GENTLE: return wp + wn > 0 ? (wp - wn) * (wp - wn) / (wp + wn) : 0;
     case FER_BOOST_REAL: return -sqrt(wp * wn);
@@ -111,8 +116,9 @@ typedef struct split {
 } split;
 
 /* Best threshold of one feature for the samples of item `item`. */
-static void best_threshold(const stage_ctx *cx, const sorted_entry *e, int32_t item, double tp,
-                           double tn, split *best, size_t feature) {
+static inline void best_threshold_for(const stage_ctx *cx, const sorted_entry *e, int32_t item,
+                                      double tp, double tn, split *best, size_t feature,
+                                      const int boost) {
   double lp = 0, ln = 0;
   size_t n = cx->n;
   for (size_t k = 0; k + 1 < n; k++) {
@@ -123,7 +129,7 @@ static void best_threshold(const stage_ctx *cx, const sorted_entry *e, int32_t i
     }
     if (!(e[k].value < e[k + 1].value)) continue;
     if (lp + ln <= 0 || (tp - lp) + (tn - ln) <= 0) continue;
-    double score = criterion(cx->boost, lp, ln) + criterion(cx->boost, tp - lp, tn - ln);
+    double score = criterion(boost, lp, ln) + criterion(boost, tp - lp, tn - ln);
     if (!best->found || score > best->score) {
       /* A threshold t with v[k] < t <= v[k+1]: the midpoint unless float
        * rounding puts it on v[k]. */
@@ -134,6 +140,21 @@ static void best_threshold(const stage_ctx *cx, const sorted_entry *e, int32_t i
       best->threshold = t;
       best->feature = feature;
     }
+  }
+}
+
+static void best_threshold(const stage_ctx *cx, const sorted_entry *e, int32_t item, double tp,
+                           double tn, split *best, size_t feature) {
+  switch (cx->boost) {
+    case FER_BOOST_GENTLE:
+      best_threshold_for(cx, e, item, tp, tn, best, feature, FER_BOOST_GENTLE);
+      break;
+    case FER_BOOST_REAL:
+      best_threshold_for(cx, e, item, tp, tn, best, feature, FER_BOOST_REAL);
+      break;
+    default:
+      best_threshold_for(cx, e, item, tp, tn, best, feature, FER_BOOST_DISCRETE);
+      break;
   }
 }
 

@@ -151,6 +151,17 @@ static void test_boost_variants(void) {
     }
 }
 
+/* A scan plan with no stage: only the window norm (the flatness test).
+ * The plan points at `dummy`, which must outlive it. */
+static void norm_only_plan(fer__scan_plan *plan, fer_cascade *dummy) {
+  memset(dummy, 0, sizeof *dummy);
+  dummy->feature_type = FER_CASCADE_HAAR;
+  dummy->window_width = WIN;
+  dummy->window_height = WIN;
+  dummy->max_nodes_per_tree = 2;
+  CHECK_OK(fer__scan_plan_build(plan, dummy, WIN + 1));
+}
+
 /* One stage trained through the internal pieces; the trainer's final stage
  * sums must equal the scan's, window by window, to the bit. */
 static void test_stage_sums_equal_detector(void) {
@@ -162,12 +173,7 @@ static void test_stage_sums_equal_detector(void) {
     memset(&norm_plan, 0, sizeof norm_plan);
     memset(&plan, 0, sizeof plan);
     fer_cascade dummy;
-    memset(&dummy, 0, sizeof dummy);
-    dummy.feature_type = FER_CASCADE_HAAR;
-    dummy.window_width = WIN;
-    dummy.window_height = WIN;
-    dummy.max_nodes_per_tree = 2;
-    CHECK_OK(fer__scan_plan_build(&norm_plan, &dummy, WIN + 1));
+    norm_only_plan(&norm_plan, &dummy);
     CHECK_OK(fer__sample_set_init(&set, WIN, WIN, 1, 1000));
     CHECK_OK(fer__feature_pool_build(&pool, WIN, WIN, 1, 1, 3000, 3, WIN + 1));
     for (size_t i = 0; i < tr->positive_count; i++) {
@@ -215,6 +221,35 @@ static void test_stage_sums_equal_detector(void) {
     fer__sample_set_release(&set);
     fer_cascade_trainer_free(tr);
   }
+}
+
+/* Mining looks at a uniform sample of the windows when few negatives are
+ * wanted: far fewer windows scanned than a full scan, the quota still
+ * filled, and the acceptance ratio (here of the flatness test alone) the
+ * same as the full scan's within sampling noise. */
+static void test_mining_samples_windows(void) {
+  fer_cascade_trainer *tr = make_trainer(FER_BOOST_GENTLE, 1, 1);
+  fer__scan_plan norm_plan;
+  memset(&norm_plan, 0, sizeof norm_plan);
+  fer_cascade dummy;
+  norm_only_plan(&norm_plan, &dummy);
+  fer__sample_set full_set, sampled_set;
+  CHECK_OK(fer__sample_set_init(&full_set, WIN, WIN, 0, 5000));
+  CHECK_OK(fer__sample_set_init(&sampled_set, WIN, WIN, 0, 20));
+  fer__mining_result full, sampled;
+  /* 5000 wanted: more than 1/64 of the windows, so every window is scanned. */
+  CHECK_OK(fer__train_mine_negatives(tr, NULL, 0, 5000, 2, &full_set, &full));
+  CHECK_OK(fer__train_mine_negatives(tr, NULL, 0, 20, 2, &sampled_set, &sampled));
+  CHECK_EQ_INT(full.found, 5000);
+  CHECK_EQ_INT(sampled.found, 20);
+  CHECK_MSG(sampled.evaluated < 0.05 * full.evaluated, "sampled round scanned %.0f of %.0f windows",
+            sampled.evaluated, full.evaluated);
+  CHECK_MSG(sampled.evaluated >= 20, "only %.0f windows scanned", sampled.evaluated);
+  CHECK_NEAR(sampled.accepted / sampled.evaluated, full.accepted / full.evaluated, 0.1);
+  fer__sample_set_release(&full_set);
+  fer__sample_set_release(&sampled_set);
+  fer__scan_plan_release(&norm_plan);
+  fer_cascade_trainer_free(tr);
 }
 
 static int encode(const fer_cascade *c, void **data, size_t *size) {
@@ -383,6 +418,7 @@ int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "--export") == 0) return export_for_opencv(argv[2]);
   RUN(test_misuse);
   RUN(test_stage_sums_equal_detector);
+  RUN(test_mining_samples_windows);
   RUN(test_boost_variants);
   RUN(test_deterministic_across_threads);
   RUN(test_resume_equals_uninterrupted);
