@@ -19,7 +19,7 @@
 #include "fer/cascade_train.h"
 
 #define FER__TRAINER_MAGIC 0x4e525443u /* "CTRN" */
-#define FER__TRAIN_PARAM_COUNT 17      /* keys 1..16 */
+#define FER__TRAIN_PARAM_COUNT 18      /* keys 1..17 */
 
 struct fer_cascade_trainer {
   uint32_t magic;

@@ -31,8 +31,9 @@ static const train_param_info params[FER__TRAIN_PARAM_COUNT] = {
   [FER_CASCADE_TRAIN_MAX_WEAK] = {"max_weak", 1, 10000, 200, 1, 0},
   [FER_CASCADE_TRAIN_MAX_FEATURES] = {"max_features", 0, 10000000, 0, 1, 0},
   [FER_CASCADE_TRAIN_POSITION_STEP] = {"position_step", 1, 16, 1, 1, 0},
+  [FER_CASCADE_TRAIN_HOLD_OUT] = {"hold_out", 0, 1, 0, 1, 0},
 };
-_Static_assert(FER_CASCADE_TRAIN_POSITION_STEP + 1 == FER__TRAIN_PARAM_COUNT,
+_Static_assert(FER_CASCADE_TRAIN_HOLD_OUT + 1 == FER__TRAIN_PARAM_COUNT,
                "one params[] row per key");
 
 static const train_param_info *find_param(fer_cascade_train_param key) {

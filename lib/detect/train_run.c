@@ -130,9 +130,10 @@ fer_status fer_cascade_trainer_run(fer_cascade_trainer *tr, fer_cascade **out) {
   fer__sample_set set, held_out;
   memset(&set, 0, sizeof set);
   memset(&held_out, 0, sizeof held_out);
-  /* Positives beyond the per-stage number are held out to set the stage
-   * thresholds on (capacity 0 when every positive is trained on). */
-  size_t held_out_capacity = tr->positive_count - want_pos;
+  /* With hold_out, the positives beyond the per-stage number are held
+   * out to set the stage thresholds on (capacity 0: none). */
+  size_t held_out_capacity =
+      fer__train_int(tr, FER_CASCADE_TRAIN_HOLD_OUT) ? tr->positive_count - want_pos : 0;
   fer__scan_plan norm_plan;
   memset(&norm_plan, 0, sizeof norm_plan);
   fer_cascade *current = NULL;
