@@ -66,10 +66,14 @@ typedef enum fer_cascade_train_param {
   FER_CASCADE_TRAIN_THREADS = 10,         /* 0 (default) = fer_get_num_threads() */
   FER_CASCADE_TRAIN_SEED = 11,            /* default 1, [0, 2^53] */
   FER_CASCADE_TRAIN_NEGATIVES = 12,       /* negatives per stage, default 0 = as many as positives */
-  FER_CASCADE_TRAIN_POSITIVES = 13,       /* positives per stage, default 0 = all accepted */
+  FER_CASCADE_TRAIN_POSITIVES = 13,       /* positives boosted on per stage, default 0 = all accepted */
   FER_CASCADE_TRAIN_MAX_WEAK = 14,        /* weak trees per stage at most, default 200 */
   FER_CASCADE_TRAIN_MAX_FEATURES = 15,    /* features sampled from the set, default 0 = all */
-  FER_CASCADE_TRAIN_POSITION_STEP = 16    /* grid step of feature positions and sizes, default 1 */
+  FER_CASCADE_TRAIN_POSITION_STEP = 16,   /* grid step of feature positions and sizes, default 1 */
+  /* 1: each stage threshold keeps MIN_HIT_RATE of the accepted positives
+   * beyond POSITIVES (held out: not boosted on) instead of the training
+   * ones; it generalises better but needs more trees. Default 0. */
+  FER_CASCADE_TRAIN_HOLD_OUT = 17
 } fer_cascade_train_param;
 
 /* Progress after each finished stage (and after its state file is

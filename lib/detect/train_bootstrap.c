@@ -6,6 +6,17 @@
  * (reservoir) of its accepted windows, so negatives spread over all images
  * and positions instead of piling up in the first ones.
  *
+ * Scanning every window of every image at every stage is what made
+ * training slow (over 90% of the time went into the scan while the early
+ * cascades accept a third of all windows, so a few thousand negatives are
+ * found in a tiny fraction of them). So each round looks at a uniform
+ * random sample of the windows (each one with probability p, decided
+ * before it is evaluated): the first round's p expects about
+ * SAMPLE_MARGIN * need windows scanned, and p grows SAMPLE_GROWTH-fold per
+ * round up to 1 (every window), as the cascade gets more selective and the
+ * rounds run short. A uniform sample of a uniform sample is uniform, and
+ * accepted / scanned stays an unbiased acceptance ratio.
+ *
  * Images are processed in parallel, each with its own generator seeded
  * from (seed, stage, round, image), and merged in image order: the result
  * does not depend on the thread count.
@@ -21,7 +32,9 @@
 #include "detect/train_internal.h"
 
 #define LEVEL_FACTOR 1.2
-#define MAX_ROUNDS 8
+#define MAX_ROUNDS 8 /* full scans at most per stage */
+#define SAMPLE_MARGIN 64.0 /* windows scanned per negative wanted, first round */
+#define SAMPLE_GROWTH 16.0 /* the sampling probability grows this much per round */
 
 /* What one image gives in one round. */
 typedef struct image_take {
@@ -51,8 +64,22 @@ static fer_status norm_only_plan(fer__scan_plan *plan, fer_cascade *dummy, int w
   return fer__scan_plan_build(plan, dummy, stride);
 }
 
+/* About how many windows a scan of an image at step 2 and level factor
+ * LEVEL_FACTOR sees (the first scale is random; 1.1 is its midpoint). */
+static double window_count(const fer_image *img, int w, int h) {
+  int W = fer_image_width(img), H = fer_image_height(img);
+  double total = 0;
+  for (double scale = 1.0 + (LEVEL_FACTOR - 1.0) / 2;; scale *= LEVEL_FACTOR) {
+    int lw = (int)lround(W / scale), lh = (int)lround(H / scale);
+    if (lw < w || lh < h) break;
+    total += (double)((lw - w) / 2 + 1) * (double)((lh - h) / 2 + 1);
+  }
+  return total;
+}
+
+/* Scans one image, looking at each window with probability `sample`. */
 static void mine_image(const fer_image *img, const fer_cascade *cascade, int w, int h,
-                       uint64_t seed, size_t quota, image_take *take) {
+                       uint64_t seed, size_t quota, double sample, image_take *take) {
   memset(take, 0, sizeof *take);
   fer__rng rng;
   fer__rng_seed(&rng, seed);
@@ -93,6 +120,7 @@ static void mine_image(const fer_image *img, const fer_cascade *cascade, int w, 
     int ox = (int)fer__rng_below(&rng, 2), oy = (int)fer__rng_below(&rng, 2);
     for (int y = oy; y + h <= lh; y += 2)
       for (int x = ox; x + w <= lw; x += 2) {
+        if (sample < 1.0 && fer__rng_uniform(&rng) >= sample) continue;
         size_t offset = (size_t)y * istride + (size_t)x;
         double score;
         int pass = cascade ? fer__scan_window(&plan, &v, offset, &score) > 0
@@ -137,7 +165,17 @@ fer_status fer__train_mine_negatives(const fer_cascade_trainer *tr, const fer_ca
   fer_status st = takes ? norm_only_plan(&norm_plan, &dummy, w, h, set->stride)
                         : fer__fail(FER_ERR_OUT_OF_MEMORY, "cascade trainer: out of memory");
   size_t wsize = (size_t)w * (size_t)h;
-  for (int round = 0; st == FER_OK && round < MAX_ROUNDS && result->found < need; round++) {
+  double windows = 0;
+  for (size_t i = 0; i < n_images; i++) windows += window_count(tr->negatives[i], w, h);
+  double sample = windows > 0 ? SAMPLE_MARGIN * (double)need / windows : 1.0;
+  /* Up to MAX_ROUNDS full scans, after the sampled rounds leading to them. */
+  int full_rounds = 0;
+  for (int round = 0; st == FER_OK && full_rounds < MAX_ROUNDS && result->found < need;
+       round++, sample *= SAMPLE_GROWTH) {
+    if (sample >= 1.0) {
+      sample = 1.0;
+      full_rounds++;
+    }
     size_t remaining = need - result->found;
     size_t quota = (2 * remaining + n_images - 1) / n_images;
     if (quota < 1) quota = 1;
@@ -147,7 +185,7 @@ fer_status fer__train_mine_negatives(const fer_cascade_trainer *tr, const fer_ca
 #endif
     for (long i = 0; i < (long)n_images; i++) {
       uint64_t s = mix(seed ^ mix(((uint64_t)stage << 40) ^ ((uint64_t)round << 32) ^ (uint64_t)i));
-      mine_image(tr->negatives[i], cascade, w, h, s, quota, &takes[i]);
+      mine_image(tr->negatives[i], cascade, w, h, s, quota, sample, &takes[i]);
     }
     (void)threads;
     size_t total = 0;
@@ -182,7 +220,9 @@ fer_status fer__train_mine_negatives(const fer_cascade_trainer *tr, const fer_ca
       fer__free(takes[i].windows);
       takes[i].windows = NULL;
     }
-    if (accepted == 0) break; /* the cascade rejects every window: exhausted */
+    /* The cascade rejects every window: exhausted (a sampled round may
+     * just have been unlucky, so only a full scan decides). */
+    if (accepted == 0 && sample >= 1.0) break;
   }
   fer__scan_plan_release(&norm_plan);
   fer__free(takes);

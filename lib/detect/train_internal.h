@@ -19,7 +19,7 @@
 #include "fer/cascade_train.h"
 
 #define FER__TRAINER_MAGIC 0x4e525443u /* "CTRN" */
-#define FER__TRAIN_PARAM_COUNT 17      /* keys 1..16 */
+#define FER__TRAIN_PARAM_COUNT 18      /* keys 1..17 */
 
 struct fer_cascade_trainer {
   uint32_t magic;
@@ -128,14 +128,16 @@ fer_status fer__train_mine_negatives(const fer_cascade_trainer *tr, const fer_ca
 
 typedef struct fer__stage_result {
   int weak_count;
-  double hit_rate, false_alarm;
+  double hit_rate, false_alarm; /* hit rate on the held-out positives when there are some */
   double *stage_sums; /* in: NULL or room for every sample's final stage sum */
 } fer__stage_result;
 
 /* Boosts one stage on `set` with the features of `pool` and appends it
- * to `model`. */
+ * to `model`. `held_out` (NULL or empty: none) holds positives the stage
+ * is not boosted on; when it has any, the stage threshold keeps
+ * FER_CASCADE_TRAIN_MIN_HIT_RATE of them instead of the training ones. */
 fer_status fer__train_stage(const fer_cascade_trainer *tr, const fer__sample_set *set,
-                            const fer__feature_pool *pool, int threads,
-                            fer__train_model *model, fer__stage_result *result);
+                            const fer__sample_set *held_out, const fer__feature_pool *pool,
+                            int threads, fer__train_model *model, fer__stage_result *result);
 
 #endif

@@ -33,10 +33,11 @@ static const fer__param rows[FER__TRAIN_PARAM_COUNT] = {
   ROW(FER_CASCADE_TRAIN_MAX_WEAK, "max_weak", FER__PARAM_INT, 1, 10000, 200, INCL),
   ROW(FER_CASCADE_TRAIN_MAX_FEATURES, "max_features", FER__PARAM_INT, 0, 10000000, 0, INCL),
   ROW(FER_CASCADE_TRAIN_POSITION_STEP, "position_step", FER__PARAM_INT, 1, 16, 1, INCL),
+  ROW(FER_CASCADE_TRAIN_HOLD_OUT, "hold_out", FER__PARAM_BOOL, 0, 1, 0, INCL),
 };
 #undef INCL
 #undef ROW
-_Static_assert(FER_CASCADE_TRAIN_POSITION_STEP + 1 == FER__TRAIN_PARAM_COUNT,
+_Static_assert(FER_CASCADE_TRAIN_HOLD_OUT + 1 == FER__TRAIN_PARAM_COUNT,
                "one rows[] row per key");
 static const fer__param_table params =
     FER__PARAM_TABLE("cascade trainer", rows, FER_ERR_NOT_FOUND);

@@ -51,10 +51,12 @@ static fer_status save_state(const fer_cascade_trainer *tr, const fer__train_mod
 
 /* Adds the stored positives that `cascade` (NULL: none yet) accepts,
  * taken in an order shuffled per stage, so that when there are more than
- * FER_CASCADE_TRAIN_POSITIVES the stages see different ones. */
+ * FER_CASCADE_TRAIN_POSITIVES the stages see different ones; the accepted
+ * ones beyond that number go to `held_out` (the stage is not boosted on
+ * them; its threshold is set on them). */
 static fer_status take_positives(const fer_cascade_trainer *tr, const fer_cascade *cascade,
                                  int stage, size_t want, fer__sample_set *set,
-                                 const fer__scan_plan *norm_plan) {
+                                 fer__sample_set *held_out, const fer__scan_plan *norm_plan) {
   fer__scan_plan plan;
   memset(&plan, 0, sizeof plan);
   uint32_t *order = fer__malloc(fer__mul_size(tr->positive_count, sizeof *order));
@@ -76,16 +78,19 @@ static fer_status take_positives(const fer_cascade_trainer *tr, const fer_cascad
     }
   }
   size_t wsize = (size_t)set->width * (size_t)set->height;
-  for (size_t i = 0; i < tr->positive_count && set->count < want; i++) {
-    fer__sample_set_add(set, tr->positives + (size_t)order[i] * wsize, (size_t)set->width,
+  for (size_t i = 0; i < tr->positive_count; i++) {
+    fer__sample_set *into = set->count < want ? set : held_out;
+    if (into->count >= into->capacity) break;
+    fer__sample_set_add(into, tr->positives + (size_t)order[i] * wsize, (size_t)into->width,
                         norm_plan);
-    fer__level_view v = fer__sample_view(set, set->count - 1);
+    fer__level_view v = fer__sample_view(into, into->count - 1);
     double score;
-    int keep = set->inv_norm[set->count - 1] > 0.f &&
+    int keep = into->inv_norm[into->count - 1] > 0.f &&
                (!cascade || fer__scan_window(&plan, &v, 0, &score) > 0);
-    if (!keep) set->count--;
+    if (!keep) into->count--;
   }
   set->positives = set->count;
+  held_out->positives = held_out->count;
   fer__scan_plan_release(&plan);
   fer__free(order);
   return FER_OK;
@@ -122,8 +127,13 @@ fer_status fer_cascade_trainer_run(fer_cascade_trainer *tr, fer_cascade **out) {
   model.window_height = h;
   fer__feature_pool pool;
   memset(&pool, 0, sizeof pool);
-  fer__sample_set set;
+  fer__sample_set set, held_out;
   memset(&set, 0, sizeof set);
+  memset(&held_out, 0, sizeof held_out);
+  /* With hold_out, the positives beyond the per-stage number are held
+   * out to set the stage thresholds on (capacity 0: none). */
+  size_t held_out_capacity =
+      fer__train_int(tr, FER_CASCADE_TRAIN_HOLD_OUT) ? tr->positive_count - want_pos : 0;
   fer__scan_plan norm_plan;
   memset(&norm_plan, 0, sizeof norm_plan);
   fer_cascade *current = NULL;
@@ -149,13 +159,18 @@ fer_status fer_cascade_trainer_run(fer_cascade_trainer *tr, fer_cascade **out) {
     if (stage > 0) st = fer__train_model_to_cascade(&model, stage, &current);
     if (st == FER_OK)
       st = fer__sample_set_init(&set, w, h, feature_set == FER_FEATURES_HAAR_ALL, want_pos + want_neg);
-    if (st == FER_OK) st = take_positives(tr, current, stage, want_pos, &set, &norm_plan);
+    if (st == FER_OK)
+      st = fer__sample_set_init(&held_out, w, h, feature_set == FER_FEATURES_HAAR_ALL,
+                                held_out_capacity);
+    if (st == FER_OK)
+      st = take_positives(tr, current, stage, want_pos, &set, &held_out, &norm_plan);
     if (st != FER_OK) break;
     if (set.positives < 10) {
       snprintf(tr->message, sizeof tr->message,
                "positives ran out at stage %d: the cascade accepts only %zu of them", stage,
                set.positives);
       fer__sample_set_release(&set);
+      fer__sample_set_release(&held_out);
       break;
     }
     fer__mining_result mined;
@@ -168,11 +183,13 @@ fer_status fer_cascade_trainer_run(fer_cascade_trainer *tr, fer_cascade **out) {
                "(acceptance ratio %.3g), %zu wanted; the cascade keeps its %d stages",
                stage, mined.found, mined.evaluated, acceptance, want_neg, stage);
       fer__sample_set_release(&set);
+      fer__sample_set_release(&held_out);
       break;
     }
     fer__stage_result result = {0, 0, 0, NULL};
-    st = fer__train_stage(tr, &set, &pool, threads, &model, &result);
+    st = fer__train_stage(tr, &set, &held_out, &pool, threads, &model, &result);
     fer__sample_set_release(&set);
+    fer__sample_set_release(&held_out);
     if (st != FER_OK) break;
     st = save_state(tr, &model);
     if (st != FER_OK) break;
@@ -197,6 +214,7 @@ fer_status fer_cascade_trainer_run(fer_cascade_trainer *tr, fer_cascade **out) {
     st = fer__fail(FER_ERR_CANCELLED, "fer_cascade_trainer_run: %s", tr->message);
   fer_cascade_free(current);
   fer__sample_set_release(&set);
+  fer__sample_set_release(&held_out);
   fer__scan_plan_release(&norm_plan);
   fer__feature_pool_release(&pool);
   fer__train_model_release(&model);

@@ -12,11 +12,13 @@ fer_status fer__sample_set_init(fer__sample_set *set, int w, int h, int tilted, 
   set->area = set->stride * ((size_t)h + 1);
   set->capacity = capacity;
   set->with_tilted = tilted;
-  size_t n = fer__mul_size(capacity, set->area);
+  /* An empty set (capacity 0) is valid: it allocates one slot it never fills. */
+  size_t slots = capacity ? capacity : 1;
+  size_t n = fer__mul_size(slots, set->area);
   set->sum = fer__malloc(fer__mul_size(n, sizeof(uint32_t)));
   set->sqsum = fer__malloc(fer__mul_size(n, sizeof(uint32_t)));
   set->tilted = tilted ? fer__malloc(fer__mul_size(n, sizeof(uint32_t))) : NULL;
-  set->inv_norm = fer__malloc(fer__mul_size(capacity, sizeof(float)));
+  set->inv_norm = fer__malloc(fer__mul_size(slots, sizeof(float)));
   set->work = fer__malloc(fer__mul_size(fer__tilted_work_size(w, h), sizeof(uint32_t)));
   if (!set->sum || !set->sqsum || (tilted && !set->tilted) || !set->inv_norm || !set->work) {
     fer__sample_set_release(set);

@@ -26,18 +26,20 @@ static uint32_t lcg(void) {
   return lcg_state >> 8;
 }
 
-/* A positive: noisy mid-grey with a bright disk of radius 4-5 near the
- * centre. */
-static void make_positive(uint8_t *px) {
+/* A positive: noisy mid-grey with a disk of radius 4-5 near the centre,
+ * `contrast` grey levels brighter than the 40-level noise. */
+static void make_disk(uint8_t *px, int contrast) {
   int cx = 7 + (int)(lcg() % 3) - 1, cy = 7 + (int)(lcg() % 3) - 1;
   int r2 = 16 + (int)(lcg() % 10);
   for (int y = 0; y < WIN; y++)
     for (int x = 0; x < WIN; x++) {
       int v = 70 + (int)(lcg() % 40);
-      if ((x - cx) * (x - cx) + (y - cy) * (y - cy) <= r2) v += 110;
+      if ((x - cx) * (x - cx) + (y - cy) * (y - cy) <= r2) v += contrast;
       px[y * WIN + x] = (uint8_t)v;
     }
 }
+
+static void make_positive(uint8_t *px) { make_disk(px, 110); }
 
 /* A negative image: noise, stripes and flat blocks, no disks. */
 static fer_image *make_negative(int seed) {
@@ -151,6 +153,17 @@ static void test_boost_variants(void) {
     }
 }
 
+/* A scan plan with no stage: only the window norm (the flatness test).
+ * The plan points at `dummy`, which must outlive it. */
+static void norm_only_plan(fer__scan_plan *plan, fer_cascade *dummy) {
+  memset(dummy, 0, sizeof *dummy);
+  dummy->feature_type = FER_CASCADE_HAAR;
+  dummy->window_width = WIN;
+  dummy->window_height = WIN;
+  dummy->max_nodes_per_tree = 2;
+  CHECK_OK(fer__scan_plan_build(plan, dummy, WIN + 1));
+}
+
 /* One stage trained through the internal pieces; the trainer's final stage
  * sums must equal the scan's, window by window, to the bit. */
 static void test_stage_sums_equal_detector(void) {
@@ -162,12 +175,7 @@ static void test_stage_sums_equal_detector(void) {
     memset(&norm_plan, 0, sizeof norm_plan);
     memset(&plan, 0, sizeof plan);
     fer_cascade dummy;
-    memset(&dummy, 0, sizeof dummy);
-    dummy.feature_type = FER_CASCADE_HAAR;
-    dummy.window_width = WIN;
-    dummy.window_height = WIN;
-    dummy.max_nodes_per_tree = 2;
-    CHECK_OK(fer__scan_plan_build(&norm_plan, &dummy, WIN + 1));
+    norm_only_plan(&norm_plan, &dummy);
     CHECK_OK(fer__sample_set_init(&set, WIN, WIN, 1, 1000));
     CHECK_OK(fer__feature_pool_build(&pool, WIN, WIN, 1, 1, 3000, 3, WIN + 1));
     for (size_t i = 0; i < tr->positive_count; i++) {
@@ -184,7 +192,7 @@ static void test_stage_sums_equal_detector(void) {
     model.window_height = WIN;
     double *sums = calloc(set.count, sizeof *sums);
     fer__stage_result result = {0, 0, 0, sums};
-    CHECK_OK(fer__train_stage(tr, &set, &pool, 2, &model, &result));
+    CHECK_OK(fer__train_stage(tr, &set, NULL, &pool, 2, &model, &result));
     fer_cascade *c = NULL;
     CHECK_OK(fer__train_model_to_cascade(&model, 1, &c));
     CHECK_OK(fer__scan_plan_build(&plan, c, WIN + 1));
@@ -215,6 +223,102 @@ static void test_stage_sums_equal_detector(void) {
     fer__sample_set_release(&set);
     fer_cascade_trainer_free(tr);
   }
+}
+
+/* A stage given held-out positives sets its threshold on them: the
+ * detector's own scan accepts at least min_hit_rate (0.9 here) of them, and exactly
+ * the share the trainer reports. Depth 2 too, since the trainer walks its
+ * trees over the held-out windows itself. */
+static void test_threshold_on_held_out(void) {
+  for (int depth = 1; depth <= 2; depth++) {
+    fer_cascade_trainer *tr = make_trainer(FER_BOOST_GENTLE, depth, 1);
+    /* A low hit target and a strict false-alarm one (many trees) put the
+     * threshold among many distinct sums, where the training and the
+     * held-out shares differ. */
+    CHECK_OK(fer_cascade_trainer_set(tr, FER_CASCADE_TRAIN_MIN_HIT_RATE, 0.9));
+    CHECK_OK(fer_cascade_trainer_set(tr, FER_CASCADE_TRAIN_MAX_FALSE_ALARM, 0.01));
+    fer__sample_set set, held_out;
+    fer__feature_pool pool;
+    fer__scan_plan norm_plan, plan;
+    memset(&norm_plan, 0, sizeof norm_plan);
+    memset(&plan, 0, sizeof plan);
+    fer_cascade dummy;
+    norm_only_plan(&norm_plan, &dummy);
+    CHECK_OK(fer__sample_set_init(&set, WIN, WIN, 0, 1000));
+    CHECK_OK(fer__sample_set_init(&held_out, WIN, WIN, 0, 1000));
+    CHECK_OK(fer__feature_pool_build(&pool, WIN, WIN, 0, 1, 3000, 3, WIN + 1));
+    /* Faint disks (a few grey levels over the noise) that no single tree
+     * separates, so the stage sums spread out; every third is held out. */
+    lcg_state = 321;
+    uint8_t px[WIN * WIN];
+    for (size_t i = 0; i < 600; i++) {
+      make_disk(px, 12);
+      fer__sample_set *into = i % 3 == 2 ? &held_out : &set;
+      fer__sample_set_add(into, px, WIN, &norm_plan);
+      if (!(into->inv_norm[into->count - 1] > 0)) into->count--;
+    }
+    set.positives = set.count;
+    held_out.positives = held_out.count;
+    fer__mining_result mined;
+    CHECK_OK(fer__train_mine_negatives(tr, NULL, 0, 300, 1, &set, &mined));
+    fer__train_model model;
+    memset(&model, 0, sizeof model);
+    model.window_width = WIN;
+    model.window_height = WIN;
+    fer__stage_result result = {0, 0, 0, NULL};
+    CHECK_OK(fer__train_stage(tr, &set, &held_out, &pool, 1, &model, &result));
+    fer_cascade *c = NULL;
+    CHECK_OK(fer__train_model_to_cascade(&model, 1, &c));
+    CHECK_OK(fer__scan_plan_build(&plan, c, WIN + 1));
+    int passed = 0;
+    for (size_t i = 0; i < held_out.count; i++) {
+      fer__level_view v = fer__sample_view(&held_out, i);
+      double score;
+      passed += fer__scan_window(&plan, &v, 0, &score) > 0;
+    }
+    double share = (double)passed / (double)held_out.count;
+    CHECK_MSG(held_out.count > 50, "only %zu held-out positives", held_out.count);
+    CHECK_MSG(share >= 0.9, "depth %d: the scan accepts %d of %zu held-out positives", depth,
+              passed, held_out.count);
+    CHECK_NEAR(share, result.hit_rate, 1e-12);
+    fer_cascade_free(c);
+    fer__train_model_release(&model);
+    fer__scan_plan_release(&plan);
+    fer__scan_plan_release(&norm_plan);
+    fer__feature_pool_release(&pool);
+    fer__sample_set_release(&set);
+    fer__sample_set_release(&held_out);
+    fer_cascade_trainer_free(tr);
+  }
+}
+
+/* Mining looks at a uniform sample of the windows when few negatives are
+ * wanted: far fewer windows scanned than a full scan, the quota still
+ * filled, and the acceptance ratio (here of the flatness test alone) the
+ * same as the full scan's within sampling noise. */
+static void test_mining_samples_windows(void) {
+  fer_cascade_trainer *tr = make_trainer(FER_BOOST_GENTLE, 1, 1);
+  fer__scan_plan norm_plan;
+  memset(&norm_plan, 0, sizeof norm_plan);
+  fer_cascade dummy;
+  norm_only_plan(&norm_plan, &dummy);
+  fer__sample_set full_set, sampled_set;
+  CHECK_OK(fer__sample_set_init(&full_set, WIN, WIN, 0, 5000));
+  CHECK_OK(fer__sample_set_init(&sampled_set, WIN, WIN, 0, 20));
+  fer__mining_result full, sampled;
+  /* 5000 wanted: more than 1/64 of the windows, so every window is scanned. */
+  CHECK_OK(fer__train_mine_negatives(tr, NULL, 0, 5000, 2, &full_set, &full));
+  CHECK_OK(fer__train_mine_negatives(tr, NULL, 0, 20, 2, &sampled_set, &sampled));
+  CHECK_EQ_INT(full.found, 5000);
+  CHECK_EQ_INT(sampled.found, 20);
+  CHECK_MSG(sampled.evaluated < 0.05 * full.evaluated, "sampled round scanned %.0f of %.0f windows",
+            sampled.evaluated, full.evaluated);
+  CHECK_MSG(sampled.evaluated >= 20, "only %.0f windows scanned", sampled.evaluated);
+  CHECK_NEAR(sampled.accepted / sampled.evaluated, full.accepted / full.evaluated, 0.1);
+  fer__sample_set_release(&full_set);
+  fer__sample_set_release(&sampled_set);
+  fer__scan_plan_release(&norm_plan);
+  fer_cascade_trainer_free(tr);
 }
 
 static int encode(const fer_cascade *c, void **data, size_t *size) {
@@ -383,6 +487,8 @@ int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "--export") == 0) return export_for_opencv(argv[2]);
   RUN(test_misuse);
   RUN(test_stage_sums_equal_detector);
+  RUN(test_mining_samples_windows);
+  RUN(test_threshold_on_held_out);
   RUN(test_boost_variants);
   RUN(test_deterministic_across_threads);
   RUN(test_resume_equals_uninterrupted);
