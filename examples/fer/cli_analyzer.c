@@ -25,7 +25,7 @@ void cli_analyzer_usage(FILE *out) {
   fprintf(out,
           "  --model FILE          expression model (default: the built-in one)\n"
           "  --cascade FILE        face cascade, OpenCV XML or libfer binary (default:\n"
-          "                        built-in, else $FER_CASCADE or OpenCV's installed one)\n"
+          "                        $FER_CASCADE, else the built-in one)\n"
           "  --threads N           threads to use (default: all cores)\n"
           "  --scale-factor F      detector pyramid step, > 1 (default %g)\n"
           "  --min-neighbors N     detector neighbours (default %g)\n"

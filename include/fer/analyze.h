@@ -81,10 +81,13 @@ FER_API fer_status fer_analyzer_create(const fer_model *model,
                                        fer_analyzer **out);
 
 /* An analyzer with the expression model and frontal-face cascade built into
- * this libfer (it owns them). A build without an embedded cascade loads
- * the first readable OpenCV cascade of: $FER_CASCADE,
+ * this libfer (it owns them). The cascade is the file named by
+ * $FER_CASCADE when that is set (an error if it cannot be loaded), else
+ * the built-in one (libfer's own, models/frontalface.md); a build without
+ * one loads the first readable of
  * /usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml,
- * /usr/share/opencv/haarcascades/haarcascade_frontalface_default.xml.
+ * /usr/share/opencv/haarcascades/haarcascade_frontalface_default.xml,
+ * /usr/local/share/opencv4/haarcascades/haarcascade_frontalface_default.xml.
  * Statuses: FER_ERR_NOT_FOUND (no model built in; no cascade built in and
  * none of those files readable: the message lists what was tried), the
  * load statuses of fer_model_load()/fer_cascade_load(),

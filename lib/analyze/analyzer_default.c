@@ -1,8 +1,9 @@
 /*
  * The analyzer with libfer's built-in model and cascade. The build embeds
- * whatever exists under models/ (see lib/analyze/meson.build); while no
- * libfer-trained cascade is built in, an installed OpenCV cascade is
- * loaded at run time instead (never shipped with libfer).
+ * models/default.ferm and models/frontalface.fercascade (see
+ * lib/analyze/meson.build); $FER_CASCADE overrides the cascade, and a build
+ * without one falls back to an installed OpenCV cascade at run time (never
+ * shipped with libfer).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,13 +34,17 @@ static int readable(const char *path) {
 fer_status fer_default_cascade_load(fer_cascade **out) {
   if (!out) return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_default_cascade_load: out is NULL");
   *out = NULL;
-  if (fer__embedded_cascade_size > 0)
-    return fer_cascade_load_memory(fer__embedded_cascade, fer__embedded_cascade_size, out);
+  /* $FER_CASCADE first: a user who names a cascade gets it, built-in or
+   * not; an explicit choice that fails is an error, not a reason to guess. */
   const char *env = getenv("FER_CASCADE");
   if (env && *env) {
-    /* An explicit choice that fails is an error, not a reason to guess. */
     fer_status st = fer_cascade_load(env, out);
     return st == FER_OK ? st : fer__fail_prefix(st, "$FER_CASCADE");
+  }
+  if (fer__embedded_cascade_size > 0) {
+    fer_status st = fer_cascade_load_memory(fer__embedded_cascade,
+                                            fer__embedded_cascade_size, out);
+    return st == FER_OK ? st : fer__fail_prefix(st, "built-in cascade");
   }
   size_t n = sizeof installed_cascades / sizeof installed_cascades[0];
   for (size_t i = 0; i < n; i++)
