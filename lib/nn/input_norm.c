@@ -181,6 +181,10 @@ fer_status fer_model_preprocess(const fer_model *m, float *x, int n) {
   if (n < 0 || (n > 0 && !x))
     return fer__fail(FER_ERR_INVALID_ARGUMENT,
                      "fer_model_preprocess: %d images at %p", n, (const void *)x);
+  return fer__model_input(m, x, n);
+}
+
+fer_status fer__model_input(const fer_model *m, float *x, int n) {
   const size_t count = (size_t)n * (size_t)m->input.c * (size_t)m->input.h *
                        (size_t)m->input.w;
   const float scale = m->pre_scale, mean = m->pre_mean, std = m->pre_std;

@@ -189,6 +189,9 @@ struct fer_model {
  * batches (`training` != 0) skip the sharpness limit. */
 fer_status fer__model_normalize(const fer_model *m, float *x, int n,
                                 int training);
+/* fer_model_preprocess without the argument checks: raw pixel values to
+ * model input (affine preprocessing, then the per-image normalisation). */
+fer_status fer__model_input(const fer_model *m, float *x, int n);
 
 /* FER_OK for a live model, else FER_ERR_MISUSE naming `who`. */
 fer_status fer__model_check(const fer_model *m, const char *who);

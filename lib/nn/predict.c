@@ -81,12 +81,12 @@ static float pixel(const fer_image *img, int channels, int x, int y, int c) {
 
 /* Area averaging: each output pixel is the mean of the source area it
  * covers, with fractional weights at the borders (OpenCV's INTER_AREA for
- * shrinking; enlarging repeats pixels), then (v scale - mean) / std. */
+ * shrinking; enlarging repeats pixels). Raw values: the caller applies the
+ * model's preprocessing. */
 static void image_to_tensor(const fer_model *m, const fer_image *img,
                             float *dst) {
   const int C = m->input.c, H = m->input.h, W = m->input.w;
   const double sx = (double)img->width / W, sy = (double)img->height / H;
-  const float scale = m->pre_scale, mean = m->pre_mean, std = m->pre_std;
   for (int c = 0; c < C; c++)
     for (int oy = 0; oy < H; oy++) {
       double y0 = oy * sy, y1 = y0 + sy;
@@ -103,7 +103,7 @@ static void image_to_tensor(const fer_model *m, const fer_image *img,
           }
         }
         float v = area > 0.0 ? (float)(sum / area) : 0.0f;
-        dst[((size_t)c * H + oy) * W + ox] = (v * scale - mean) / std;
+        dst[((size_t)c * H + oy) * W + ox] = v;
       }
     }
 }
@@ -124,7 +124,7 @@ static fer_status run_image(const fer_model *m, fer__workspace **ws,
                      who, m->input.c);
   if ((st = fer__workspace_prepare(m, ws, 1, 0))) return st;
   image_to_tensor(m, img, (*ws)->input);
-  if ((st = fer__model_normalize(m, (*ws)->input, 1, 0))) return st;
+  if ((st = fer__model_input(m, (*ws)->input, 1))) return st;
   const float *y = fer__forward(m, *ws, (*ws)->input, 1, 0, NULL);
   int best = 0;
   for (int k = 1; k < K; k++)
