@@ -164,11 +164,16 @@ FER_API fer_status fer_analyzer_run_batch(fer_analyzer *an,
 
 /* Draws each face's box and a label "happy 87%" on a filled background in
  * a colour per expression, with line width and text scaled to the image
- * and face size so the result reads well from 100 to 4000 pixels. The
- * label sits above the box (inside it when there is no room). Needs
- * exclusive access to `img` (RGB for colour; on gray the luma is used).
- * Statuses: FER_ERR_MISUSE (bad handle or image), FER_ERR_INVALID_ARGUMENT
- * (faces NULL with count > 0). */
+ * and face size so the result reads well from 100 to 4000 pixels (text at
+ * least 8 pixels high). Labels never overlap one another and never leave
+ * the image: each goes above its box, else below it, else inside its top,
+ * moved sideways past its neighbours' labels, and keeps clear of other
+ * faces where it can; in a crowd a label may get smaller, and on an image
+ * too small for the whole text it drops the percentage or is cut (an
+ * image under 12 pixels wide or high gets boxes only). Needs exclusive access
+ * to `img` (RGB for colour; on gray the luma is used). Statuses:
+ * FER_ERR_MISUSE (bad handle or image), FER_ERR_INVALID_ARGUMENT (faces
+ * NULL with count > 0), FER_ERR_OUT_OF_MEMORY. */
 FER_API fer_status fer_analyzer_annotate(const fer_analyzer *an,
                                          fer_image *img,
                                          const fer_face *faces, size_t count);

@@ -1,12 +1,14 @@
 /*
  * Drawing analysis results: a box per face and a "happy 87%" label on a
  * filled background, in a colour per expression, sized from the image and
- * the face so it reads at any resolution.
+ * the face so it reads at any resolution, and placed (annotate_layout.c)
+ * so that no two labels overlap and none leaves the image.
  */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "analyze/annotate_layout.h"
 #include "analyzer_internal.h"
 #include "core/core_internal.h"
 
@@ -37,59 +39,49 @@ static uint32_t text_color_on(uint32_t rgb) {
   return 299 * r + 587 * g + 114 * b > 140000 ? 0x000000 : 0xFFFFFF;
 }
 
-static int clamp_int(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
-
-/* Line width and font scale for one face: a floor from the image size so a
- * small face in a big photo is still visible, growing with the face. */
-static void sizes_for(int image_side, const fer_rect *box, int *thickness, int *scale) {
-  int face_side = box->width < box->height ? box->width : box->height;
-  int t = (int)lround(fmax(image_side / 320.0, face_side / 60.0));
-  int s = (int)lround(fmax(image_side / 300.0, face_side / 70.0));
-  *thickness = clamp_int(t, 1, 64);
-  *scale = clamp_int(s, 1, 64);
+static uint32_t face_color(const fer_analyzer *an, const fer_face *f) {
+  return fer_expression_color(fer_model_class_name(an->model, f->label), f->label);
 }
 
-static fer_status draw_label(const fer_analyzer *an, fer_image *img, const fer_face *f) {
-  int width = fer_image_width(img), height = fer_image_height(img);
-  int thickness, scale;
-  sizes_for(width < height ? width : height, &f->box, &thickness, &scale);
-  const char *name = fer_model_class_name(an->model, f->label);
-  char label[300];
-  int percent = (int)lround(100.0 * (double)f->confidence);
-  if (name) snprintf(label, sizeof label, "%s %d%%", name, percent);
-  else snprintf(label, sizeof label, "class %d %d%%", (int)f->label, percent);
-  uint32_t color = fer_expression_color(name, f->label);
-
-  (void)thickness;
-  int text_w, text_h, pad = scale * 2;
-  fer_image_text_size(label, scale, &text_w, &text_h);
-  fer_rect bg = {f->box.x, f->box.y - text_h - 2 * pad, text_w + 2 * pad, text_h + 2 * pad};
-  if (bg.y < 0) bg.y = f->box.y; /* no room above: inside the box's top */
-  if (bg.x + bg.width > width) bg.x = width - bg.width;
-  if (bg.x < 0) bg.x = 0;
-  fer_status st = fer_image_fill_rect(img, &bg, color);
-  if (st == FER_OK)
-    st = fer_image_draw_text(img, bg.x + pad, bg.y + pad, label, scale, text_color_on(color));
-  return st;
+fer_status fer__annotate_plan(const fer_analyzer *an, int width, int height,
+                              const fer_face *faces, size_t count, fer__label *labels) {
+  for (size_t i = 0; i < count; i++) {
+    const char *name = fer_model_class_name(an->model, faces[i].label);
+    double confidence = (double)faces[i].confidence;
+    int percent = isfinite(confidence) ? (int)lround(100.0 * fmin(fmax(confidence, 0.0), 1.0)) : 0;
+    if (name) snprintf(labels[i].text, sizeof labels[i].text, "%s %d%%", name, percent);
+    else snprintf(labels[i].text, sizeof labels[i].text, "class %d %d%%", (int)faces[i].label, percent);
+  }
+  return fer__annotate_layout(width, height, faces, count, labels);
 }
 
 fer_status fer_analyzer_annotate(const fer_analyzer *an, fer_image *img,
                                  const fer_face *faces, size_t count) {
-  fer_status st = fer__analyzer_check(an, "fer_analyzer_annotate");
+  static const char who[] = "fer_analyzer_annotate";
+  fer_status st = fer__analyzer_check(an, who);
   if (st != FER_OK) return st;
-  if (fer_image_width(img) < 1)
-    return fer__fail(FER_ERR_MISUSE, "fer_analyzer_annotate: NULL or freed image");
-  if (!faces && count > 0)
-    return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_analyzer_annotate: faces is NULL");
+  if (fer_image_width(img) < 1) return fer__fail(FER_ERR_MISUSE, "%s: NULL or freed image", who);
+  if (!faces && count > 0) return fer__fail(FER_ERR_INVALID_ARGUMENT, "%s: faces is NULL", who);
+  if (count == 0) return FER_OK;
+  int width = fer_image_width(img), height = fer_image_height(img);
+  fer__label *labels = fer__calloc(count, sizeof *labels);
+  if (!labels) return fer__fail(FER_ERR_OUT_OF_MEMORY, "%s: out of memory for %zu labels", who, count);
+  st = fer__annotate_plan(an, width, height, faces, count, labels);
   /* Boxes first, then every label, so no box line crosses a label. */
   for (size_t i = 0; st == FER_OK && i < count; i++) {
-    int thickness, scale, w = fer_image_width(img), h = fer_image_height(img);
-    sizes_for(w < h ? w : h, &faces[i].box, &thickness, &scale);
-    st = fer_image_draw_rect(img, &faces[i].box,
-                             fer_expression_color(fer_model_class_name(an->model, faces[i].label),
-                                                  faces[i].label),
-                             thickness);
+    int thickness, scale;
+    fer__annotate_sizes(width, height, &faces[i].box, &thickness, &scale);
+    st = fer_image_draw_rect(img, &faces[i].box, face_color(an, &faces[i]), thickness);
   }
-  for (size_t i = 0; st == FER_OK && i < count; i++) st = draw_label(an, img, &faces[i]);
+  for (size_t i = 0; st == FER_OK && i < count; i++) {
+    const fer__label *label = &labels[i];
+    if (label->scale == 0) continue; /* the image has no room for it */
+    uint32_t color = face_color(an, &faces[i]);
+    st = fer_image_fill_rect(img, &label->rect, color);
+    if (st == FER_OK)
+      st = fer_image_draw_text(img, label->text_x, label->text_y, label->text, label->scale,
+                               text_color_on(color));
+  }
+  fer__free(labels);
   return st;
 }

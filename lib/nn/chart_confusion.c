@@ -8,6 +8,7 @@
 
 #include "core/core_internal.h"
 #include "nn/metrics_internal.h"
+#include "util/format.h"
 #include "util/svg.h"
 
 #define MAX_DRAWN_CLASSES 200
@@ -82,8 +83,8 @@ fer_status fer_chart_confusion(const fer_metrics *m, const char *title,
                 &heading);
   double accuracy = fer_metrics_accuracy(m);
   if (isfinite(accuracy)) {
-    snprintf(text, sizeof text, "%llu samples, accuracy %.1f%%",
-             (unsigned long long)m->count, accuracy * 100);
+    fer__format(text, sizeof text, "%llu samples, accuracy %.1f%%",
+                (unsigned long long)m->count, accuracy * 100);
     fer__svg_text_style sub = {.size = 13, .anchor = FER__SVG_MIDDLE,
                                .fill = "#555555"};
     fer__svg_text(&b, width / 2, 54, text, &sub);
@@ -109,7 +110,7 @@ fer_status fer_chart_confusion(const fer_metrics *m, const char *title,
       if (!small) {
         fer__svg_text_style share = {.size = 11, .anchor = FER__SVG_MIDDLE,
                                      .fill = ink};
-        snprintf(text, sizeof text, "%.1f%%", frac * 100);
+        fer__format(text, sizeof text, "%.1f%%", frac * 100);
         fer__svg_text(&b, x + cell / 2, y + cell / 2 + 17, text, &share);
       }
     }

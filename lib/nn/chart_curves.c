@@ -8,6 +8,7 @@
 #include "core/core_internal.h"
 #include "fer/data.h"
 #include "util/file.h"
+#include "util/format.h"
 #include "util/svg.h"
 
 #define MAX_EPOCHS 100000
@@ -71,9 +72,9 @@ static void tick_label(char *out, size_t size, double v, double step) {
     decimals++;
   if (fabs(v) < step * 1e-9) v = 0; /* no "-0.00" */
   if (fabs(v) >= 1e6 || (v != 0 && fabs(v) < 1e-4))
-    snprintf(out, size, "%.3g", v); /* exponent form for extreme ranges */
+    fer__format(out, size, "%.3g", v); /* exponent form for extreme ranges */
   else
-    snprintf(out, size, "%.*f", decimals, v);
+    fer__format(out, size, "%.*f", decimals, v);
 }
 
 typedef struct panel {

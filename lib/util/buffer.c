@@ -1,11 +1,11 @@
 #include "util/buffer.h"
 
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "core/core_internal.h"
 #include "util/endian.h"
+#include "util/format.h"
 
 void fer__buf_init(fer__buf *b) { memset(b, 0, sizeof *b); }
 
@@ -76,7 +76,7 @@ void fer__buf_printf(fer__buf *b, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   char small[256];
-  int n = vsnprintf(small, sizeof small, fmt, ap);
+  int n = fer__vformat(small, sizeof small, fmt, ap);
   va_end(ap);
   if (n < 0) {
     b->failed = 1;
@@ -88,7 +88,7 @@ void fer__buf_printf(fer__buf *b, const char *fmt, ...) {
   }
   if (!fer__buf_reserve(b, (size_t)n + 1)) return;
   va_start(ap, fmt);
-  vsnprintf((char *)b->data + b->size, (size_t)n + 1, fmt, ap);
+  fer__vformat((char *)b->data + b->size, (size_t)n + 1, fmt, ap);
   va_end(ap);
   b->size += (size_t)n;
 }

@@ -27,6 +27,8 @@ void fer__buf_u64le(fer__buf *b, uint64_t v);
 void fer__buf_u16be(fer__buf *b, uint16_t v);
 void fer__buf_u32be(fer__buf *b, uint32_t v);
 void fer__buf_f32le(fer__buf *b, float v);
+/* Appends printf-formatted text; numbers are written as in the "C" locale
+ * whatever LC_NUMERIC says (fer__format in format.h). */
 void fer__buf_printf(fer__buf *b, const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)
     __attribute__((format(printf, 2, 3)))

@@ -15,8 +15,9 @@
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
+
+#include "util/format.h"
 
 /* Digits kept exactly. Deciding the rounding of any decimal needs at most
  * 768 significant digits (the longest exact expansion of a halfway point
@@ -300,27 +301,5 @@ fer__number_result fer__parse_float(const char *text, const char **end,
 
 int fer__format_double(char *out, size_t size, const char *format,
                        double value) {
-  int n = snprintf(out, size, format, value);
-  if (n < 0 || size == 0) return n;
-  /* A formatted number holds a sign, digits, an exponent ("e+05"), maybe
-   * "inf" or "nan", and the locale's decimal point, which may be any
-   * character or several bytes: whatever else is there is that point. */
-  size_t length = strlen(out), w = 0;
-  int point_done = 0;
-  for (size_t r = 0; r < length; r++) {
-    char c = out[r];
-    int ordinary = (c >= '0' && c <= '9') || c == '+' || c == '-' ||
-                   (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == ' ';
-    if (ordinary || c == '.') {
-      out[w++] = c;
-    } else if (!point_done) {
-      out[w++] = '.';
-      point_done = 1;
-      while (r + 1 < length && !(out[r + 1] >= '0' && out[r + 1] <= '9') &&
-             out[r + 1] != 'e' && out[r + 1] != 'E')
-        r++; /* the rest of a multi-byte point */
-    }
-  }
-  out[w] = '\0';
-  return n - (int)(length - w);
+  return fer__format(out, size, format, value);
 }

@@ -36,8 +36,9 @@ fer__number_result fer__parse_float(const char *text, const char **end,
                                     float *value);
 
 /* snprintf(out, size, format, value) for a format with one floating
- * conversion (such as "%.9g"), with the locale's decimal point, whatever
- * it is, written as '.'. Returns snprintf's result. */
+ * conversion (such as "%.9g"), written with a '.' whatever the locale's
+ * decimal point is (fer__format in format.h, which this calls). Returns
+ * snprintf's result. */
 int fer__format_double(char *out, size_t size, const char *format,
                        double value);
 

@@ -4,13 +4,12 @@
  * '.'. The reference is the same call made first in the "C" locale.
  *
  * Needs a comma-decimal locale installed (`locale -a`); skips, saying so,
- * when there is none. To run it on a machine without one:
- *   localedef -i de_DE -f UTF-8 /tmp/locales/de_DE.UTF-8
- *   LOCPATH=/tmp/locales meson test -C build test_decimal_locale */
+ * when there is none (comma_locale.h says how to make one). */
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "comma_locale.h"
 #include "harness.h"
 #include "util/decimal.h"
 
@@ -68,16 +67,6 @@ static void free_results(results *r) {
   fer_free(r->cascade_bin);
   fer_free(r->cascade_xml);
   fer_free(r->arch);
-}
-
-static const char *comma_locale(void) {
-  static const char *const names[] = {
-      "de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "fr_FR.utf8", "nl_NL.UTF-8", "ru_RU.UTF-8",
-      "es_ES.UTF-8", "it_IT.UTF-8", "pt_BR.UTF-8", "de_DE", "fr_FR", "de_DE.ISO-8859-1"};
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-    if (setlocale(LC_ALL, names[i]) && strcmp(localeconv()->decimal_point, ".") != 0)
-      return names[i];
-  return NULL;
 }
 
 int main(void) {
