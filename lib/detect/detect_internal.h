@@ -88,6 +88,16 @@ int fer__scan_window(const fer__scan_plan *plan, const fer__level_view *v,
 int fer__scan_row(const fer__scan_plan *plan, const fer__level_view *v, size_t row_offset,
                   int cols, int step, int32_t *xs, double *scores);
 
+/* The same, one window after another (scan.c): the reference the batched
+ * scan must equal, and the path for trees and LBP cascades. */
+int fer__scan_row_scalar(const fer__scan_plan *plan, const fer__level_view *v, size_t row_offset,
+                         int cols, int step, int32_t *xs, double *scores);
+
+/* The same for Haar cascades of stumps, several adjacent windows at once
+ * (scan_batch.c); step is 1 or 2. Results equal fer__scan_row_scalar's. */
+int fer__scan_row_batched(const fer__scan_plan *plan, const fer__level_view *v, size_t row_offset,
+                          int cols, int step, int32_t *xs, double *scores);
+
 /* For the trainer, so trained thresholds mean what they mean at detection
  * time: the window's 1/norm factor exactly as the scan computes it (0 when
  * the scan rejects the window as flat), and a Haar feature's normalised
