@@ -39,9 +39,13 @@ typedef float lanes_f32 __attribute__((vector_size(LANES * sizeof(float))));
 typedef double lanes_f64 __attribute__((vector_size(LANES * sizeof(double))));
 
 #define INLINE static inline __attribute__((always_inline))
-#if defined(__GNUC__) && !defined(__clang__)
-/* GCC notes that vectors wider than SSE pass differently with AVX; these
- * helpers are all inlined into this file, so no call crosses that ABI. */
+/* The compilers note that vectors wider than SSE pass differently with
+ * AVX; these helpers are all inlined here, so no call crosses that ABI. */
+#if defined(__clang__)
+#if __has_warning("-Wpsabi")
+#pragma clang diagnostic ignored "-Wpsabi"
+#endif
+#else
 #pragma GCC diagnostic ignored "-Wpsabi"
 #endif
 
