@@ -31,90 +31,107 @@
 #define LANES 8
 /* Below this many live lanes a vector stage costs more than the scalar
  * windows it replaces. */
+#ifndef MIN_LANES
 #define MIN_LANES 3
+#endif
 
-typedef uint32_t lanes_u32 __attribute__((vector_size(LANES * sizeof(uint32_t))));
-typedef int32_t lanes_i32 __attribute__((vector_size(LANES * sizeof(int32_t))));
-typedef float lanes_f32 __attribute__((vector_size(LANES * sizeof(float))));
-typedef double lanes_f64 __attribute__((vector_size(LANES * sizeof(double))));
+/* 128-bit vectors (SSE2, NEON): compilers lower wider generic vectors to
+ * these badly (per-lane compares), so a batch is LANES / 4 groups of
+ * four lanes, written out. */
+#define QUAD 4
+#define QUADS (LANES / QUAD)
+typedef uint32_t u32x4 __attribute__((vector_size(16)));
+typedef int32_t i32x4 __attribute__((vector_size(16)));
+typedef float f32x4 __attribute__((vector_size(16)));
+typedef double f64x2 __attribute__((vector_size(16)));
 
 #define INLINE static inline __attribute__((always_inline))
-/* The compilers note that vectors wider than SSE pass differently with
- * AVX; these helpers are all inlined here, so no call crosses that ABI. */
-#if defined(__clang__)
-#if __has_warning("-Wpsabi")
-#pragma clang diagnostic ignored "-Wpsabi"
-#endif
-#else
-#pragma GCC diagnostic ignored "-Wpsabi"
-#endif
 
-INLINE lanes_f32 splat_f32(float x) {
-  lanes_f32 v;
-  for (int k = 0; k < LANES; k++) v[k] = x;
+INLINE f32x4 splat_f32(float x) {
+  f32x4 v = {x, x, x, x};
   return v;
 }
 
-INLINE lanes_i32 splat_i32(int32_t x) {
-  lanes_i32 v;
-  for (int k = 0; k < LANES; k++) v[k] = x;
-  return v;
-}
-
-/* Integral entries p[0], p[step], ..., p[(LANES - 1) step]; step 2 reads
- * p[2 LANES - 1] too, which the caller keeps in bounds. */
-INLINE lanes_u32 load_lanes(const uint32_t *p, int step) {
-  lanes_u32 a;
-  memcpy(&a, p, sizeof a);
-  if (step == 1) return a;
-  lanes_u32 b;
-  memcpy(&b, p + LANES, sizeof b);
-  return __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14);
-}
-
-INLINE lanes_f32 box_lanes(const uint32_t *p, const int32_t ofs[4], int step) {
-  lanes_u32 s = load_lanes(p + ofs[0], step) - load_lanes(p + ofs[1], step) -
-                load_lanes(p + ofs[2], step) + load_lanes(p + ofs[3], step);
-  return __builtin_convertvector((lanes_i32)s, lanes_f32);
-}
-
-/* fer__haar_value on every lane. */
-INLINE lanes_f32 haar_lanes(const fer__opt_feature *f, const uint32_t *sum,
-                            const uint32_t *tilted, int step) {
-  const uint32_t *p = f->tilted ? tilted : sum;
-  lanes_f32 v = splat_f32(f->weight[0]) * box_lanes(p, &f->ofs[0], step) +
-                splat_f32(f->weight[1]) * box_lanes(p, &f->ofs[4], step);
-  if (f->weight[2] != 0.0f) v += splat_f32(f->weight[2]) * box_lanes(p, &f->ofs[8], step);
-  return v;
-}
-
-INLINE int32_t float_bits(float x) {
+INLINE i32x4 splat_bits(float x) {
   int32_t b;
   memcpy(&b, &x, sizeof b);
-  return b;
+  i32x4 v = {b, b, b, b};
+  return v;
 }
 
-/* One stage's sum on every lane, as fer__haar_stumps_from adds it. */
-INLINE lanes_f64 stage_lanes(const fer__scan_plan *plan, const fer__cascade_stage *st,
-                             const uint32_t *sum, const uint32_t *tilted, lanes_f32 inv_nf,
-                             int step) {
-  const fer__opt_stump *s = plan->stumps + st->first_tree;
-  lanes_f64 stage_sum = {0};
-  for (int32_t i = 0; i < st->tree_count; i++, s++) {
-    lanes_f32 value = haar_lanes(&s->f, sum, tilted, step) * inv_nf;
-    lanes_i32 go_left = value < splat_f32(s->threshold);
-    lanes_i32 leaf = (go_left & splat_i32(float_bits(s->left))) |
-                     (~go_left & splat_i32(float_bits(s->right)));
-    stage_sum += __builtin_convertvector((lanes_f32)leaf, lanes_f64);
-  }
-  return stage_sum;
+/* Integral entries p[0], p[step], p[2 step], p[3 step]; step 2 reads p[7]
+ * too, which the caller keeps in bounds. */
+INLINE u32x4 load_quad(const uint32_t *p, int step) {
+  u32x4 a;
+  memcpy(&a, p, sizeof a);
+  if (step == 1) return a;
+  u32x4 b;
+  memcpy(&b, p + QUAD, sizeof b);
+  return __builtin_shufflevector(a, b, 0, 2, 4, 6);
 }
+
+/* fer__box_sum on four lanes, then to float as (float)int32. */
+INLINE f32x4 box_quad(const uint32_t *p, const int32_t ofs[4], int step) {
+  u32x4 s = load_quad(p + ofs[0], step) - load_quad(p + ofs[1], step) -
+            load_quad(p + ofs[2], step) + load_quad(p + ofs[3], step);
+  return __builtin_convertvector((i32x4)s, f32x4);
+}
+
+/* Lane sums of one stage: sums[2 q] holds lanes 4q, 4q + 1 of quad q,
+ * sums[2 q + 1] lanes 4q + 2, 4q + 3. */
+typedef struct stage_sums {
+  f64x2 sums[2 * QUADS];
+} stage_sums;
+
+/* One stage on every lane, stump for stump as fer__haar_stumps_from: the
+ * float value w0 R0 + w1 R1 [+ w2 R2] times 1/nf, its leaf, added to the
+ * lane's sum in double. */
+INLINE stage_sums stage_lanes(const fer__scan_plan *plan, const fer__cascade_stage *st,
+                              const uint32_t *sum, const uint32_t *tilted,
+                              const f32x4 inv_nf[QUADS], int step) {
+  const fer__opt_stump *s = plan->stumps + st->first_tree;
+  stage_sums out;
+  for (int i = 0; i < 2 * QUADS; i++) out.sums[i] = (f64x2){0, 0};
+  for (int32_t i = 0; i < st->tree_count; i++, s++) {
+    const fer__opt_feature *f = &s->f;
+    const uint32_t *p = f->tilted ? tilted : sum;
+    f32x4 value[QUADS];
+    for (int q = 0; q < QUADS; q++) {
+      const uint32_t *pq = p + q * QUAD * step;
+      value[q] = splat_f32(f->weight[0]) * box_quad(pq, &f->ofs[0], step) +
+                 splat_f32(f->weight[1]) * box_quad(pq, &f->ofs[4], step);
+    }
+    if (f->weight[2] != 0.0f)
+      for (int q = 0; q < QUADS; q++)
+        value[q] += splat_f32(f->weight[2]) * box_quad(p + q * QUAD * step, &f->ofs[8], step);
+    i32x4 left = splat_bits(s->left), right = splat_bits(s->right);
+    f32x4 threshold = splat_f32(s->threshold);
+    for (int q = 0; q < QUADS; q++) {
+      i32x4 go_left = value[q] * inv_nf[q] < threshold;
+      f32x4 leaf = (f32x4)((go_left & left) | (~go_left & right));
+      out.sums[2 * q] += __builtin_convertvector(__builtin_shufflevector(leaf, leaf, 0, 1), f64x2);
+      out.sums[2 * q + 1] +=
+          __builtin_convertvector(__builtin_shufflevector(leaf, leaf, 2, 3), f64x2);
+    }
+  }
+  return out;
+}
+
+INLINE double lane_sum(const stage_sums *s, int k) { return s->sums[k / 2][k % 2]; }
 
 /* Bit k set when lane k's stage sum is below the stage threshold. */
-INLINE unsigned below_threshold(lanes_f64 stage_sum, float threshold) {
+INLINE unsigned below_threshold(const stage_sums *s, float threshold) {
   unsigned mask = 0;
-  for (int k = 0; k < LANES; k++) mask |= (unsigned)(stage_sum[k] < threshold) << k;
+  for (int k = 0; k < LANES; k++) mask |= (unsigned)(lane_sum(s, k) < threshold) << k;
   return mask;
+}
+
+/* Set bits of a lane mask; __builtin_popcount is a libgcc call on
+ * baseline x86-64. */
+INLINE int lanes_alive(unsigned mask) {
+  int n = 0;
+  for (; mask; mask &= mask - 1) n++;
+  return n;
 }
 
 /* The scalar scan of one window (scan.c's haar_window for stumps). */
@@ -134,19 +151,19 @@ INLINE int scan_batch(const fer__scan_plan *plan, const fer__level_view *v, size
   const fer_cascade *c = plan->cascade;
   const uint32_t *sum = v->sum + offset, *sqsum = v->sqsum + offset;
   const uint32_t *tilted = v->tilted ? v->tilted + offset : sum;
-  float inv[LANES];
+  float inv[LANES] __attribute__((aligned(16)));
   unsigned alive = 0;
   for (int k = 0; k < LANES; k++) {
     inv[k] = fer__window_inv_norm(plan, sum + k * step, sqsum + k * step);
     alive |= (unsigned)(inv[k] != 0.f) << k;
   }
   unsigned rejected0 = 0;
-  lanes_f64 stage_sum = {0};
-  lanes_f32 inv_nf;
-  memcpy(&inv_nf, inv, sizeof inv_nf);
+  stage_sums last;
+  f32x4 inv_nf[QUADS];
+  memcpy(inv_nf, inv, sizeof inv_nf);
   if (alive) {
-    stage_sum = stage_lanes(plan, &c->stages[0], sum, tilted, inv_nf, step);
-    rejected0 = below_threshold(stage_sum, c->stages[0].threshold) & alive;
+    last = stage_lanes(plan, &c->stages[0], sum, tilted, inv_nf, step);
+    rejected0 = below_threshold(&last, c->stages[0].threshold) & alive;
   }
   /* Flat windows return -1, which skips nothing. */
   unsigned skipped = 0;
@@ -160,14 +177,14 @@ INLINE int scan_batch(const fer__scan_plan *plan, const fer__level_view *v, size
   }
   alive &= ~(rejected0 | skipped);
   int32_t si = 1;
-  for (; si < c->stage_count && __builtin_popcount(alive) >= MIN_LANES; si++) {
-    stage_sum = stage_lanes(plan, &c->stages[si], sum, tilted, inv_nf, step);
-    alive &= ~below_threshold(stage_sum, c->stages[si].threshold);
+  for (; si < c->stage_count && lanes_alive(alive) >= MIN_LANES; si++) {
+    last = stage_lanes(plan, &c->stages[si], sum, tilted, inv_nf, step);
+    alive &= ~below_threshold(&last, c->stages[si].threshold);
   }
   int found = 0;
   for (int k = 0; k < LANES; k++) {
     if (!((alive >> k) & 1u)) continue;
-    double score = stage_sum[k];
+    double score = lane_sum(&last, k);
     if (si < c->stage_count &&
         fer__haar_stumps_from(plan, sum + k * step, tilted + k * step, inv[k], si, &score) <= 0)
       continue;
