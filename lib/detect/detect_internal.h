@@ -49,7 +49,11 @@ typedef struct fer__opt_feature {
 
 typedef struct fer__opt_stump {
   fer__opt_feature f;
-  float threshold, left, right;
+  float threshold;
+  /* leaf[0] when the stump goes left (value < threshold, or the LBP code's
+   * bit is set), leaf[1] otherwise: picked by index, not by a branch that
+   * data makes unpredictable. */
+  float leaf[2];
   int32_t subset_index; /* LBP: node index for its subset */
 } fer__opt_stump;
 

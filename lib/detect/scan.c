@@ -74,8 +74,8 @@ fer_status fer__scan_plan_build(fer__scan_plan *plan, const fer_cascade *c, size
       /* OpenCV's stump path takes the tree's first leaf as "left" and its
        * second as "right" whatever the node's child references say (they
        * are "0 -1" in every real cascade); do the same. */
-      s->left = c->leaves[tr->first_leaf];
-      s->right = c->leaves[tr->first_leaf + 1];
+      s->leaf[0] = c->leaves[tr->first_leaf];
+      s->leaf[1] = c->leaves[tr->first_leaf + 1];
       s->subset_index = tr->first_node;
     }
   }
@@ -154,7 +154,7 @@ static inline int lbp_window(const fer__scan_plan *plan, const fer__level_view *
       for (int32_t i = 0; i < n; i++, s++) {
         int code = lbp_code(&s->f, sum);
         const uint32_t *subset = c->subsets + (size_t)s->subset_index * FER__LBP_SUBSET_WORDS;
-        stage_sum += subset_has(subset, code) ? s->left : s->right;
+        stage_sum += s->leaf[!subset_has(subset, code)];
       }
       if (stage_sum < c->stages[si].threshold) {
         *score = stage_sum;

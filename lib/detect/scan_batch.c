@@ -28,7 +28,9 @@
 
 #if defined(__GNUC__) || defined(__clang__)
 
+#ifndef LANES
 #define LANES 8
+#endif
 /* Below this many live lanes a vector stage costs more than the scalar
  * windows it replaces. */
 #ifndef MIN_LANES
@@ -104,7 +106,7 @@ INLINE stage_sums stage_lanes(const fer__scan_plan *plan, const fer__cascade_sta
     if (f->weight[2] != 0.0f)
       for (int q = 0; q < QUADS; q++)
         value[q] += splat_f32(f->weight[2]) * box_quad(p + q * QUAD * step, &f->ofs[8], step);
-    i32x4 left = splat_bits(s->left), right = splat_bits(s->right);
+    i32x4 left = splat_bits(s->leaf[0]), right = splat_bits(s->leaf[1]);
     f32x4 threshold = splat_f32(s->threshold);
     for (int q = 0; q < QUADS; q++) {
       i32x4 go_left = value[q] * inv_nf[q] < threshold;

@@ -56,7 +56,7 @@ static inline int fer__haar_stumps_from(const fer__scan_plan *plan, const uint32
     stage_sum = 0;
     for (int32_t i = 0; i < st->tree_count; i++, s++) {
       double value = fer__haar_value(&s->f, sum, tilted) * inv_nf;
-      stage_sum += value < s->threshold ? s->left : s->right;
+      stage_sum += s->leaf[!(value < s->threshold)];
     }
     if (stage_sum < st->threshold) {
       *score = stage_sum;
