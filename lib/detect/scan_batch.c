@@ -22,6 +22,9 @@
  * code, which also keeps every load inside the integral images.
  */
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "detect/detect_internal.h"
 #include "detect/scan_eval.h"
@@ -79,6 +82,24 @@ INLINE f32x4 box_quad(const uint32_t *p, const int32_t ofs[4], int step) {
   return __builtin_convertvector((i32x4)s, f32x4);
 }
 
+/* Lanes 0, 1 (low) and 2, 3 (high) of a float vector in double: GCC
+ * turns the generic form into one conversion per lane, hence cvtps2pd. */
+INLINE f64x2 low_to_double(f32x4 v) {
+#if defined(__SSE2__)
+  return (f64x2)_mm_cvtps_pd((__m128)v);
+#else
+  return __builtin_convertvector(__builtin_shufflevector(v, v, 0, 1), f64x2);
+#endif
+}
+
+INLINE f64x2 high_to_double(f32x4 v) {
+#if defined(__SSE2__)
+  return (f64x2)_mm_cvtps_pd(_mm_movehl_ps((__m128)v, (__m128)v));
+#else
+  return __builtin_convertvector(__builtin_shufflevector(v, v, 2, 3), f64x2);
+#endif
+}
+
 /* Lane sums of one stage: sums[2 q] holds lanes 4q, 4q + 1 of quad q,
  * sums[2 q + 1] lanes 4q + 2, 4q + 3. */
 typedef struct stage_sums {
@@ -111,9 +132,8 @@ INLINE stage_sums stage_lanes(const fer__scan_plan *plan, const fer__cascade_sta
     for (int q = 0; q < QUADS; q++) {
       i32x4 go_left = value[q] * inv_nf[q] < threshold;
       f32x4 leaf = (f32x4)((go_left & left) | (~go_left & right));
-      out.sums[2 * q] += __builtin_convertvector(__builtin_shufflevector(leaf, leaf, 0, 1), f64x2);
-      out.sums[2 * q + 1] +=
-          __builtin_convertvector(__builtin_shufflevector(leaf, leaf, 2, 3), f64x2);
+      out.sums[2 * q] += low_to_double(leaf);
+      out.sums[2 * q + 1] += high_to_double(leaf);
     }
   }
   return out;
