@@ -88,7 +88,7 @@ int fer__scan_window(const fer__scan_plan *plan, const fer__level_view *v,
 /* Scans the windows at x = 0, step, ... < cols of one row (offset of its
  * first window), skipping as OpenCV does after a stage-0 rejection; writes
  * the x and score of each passing window (room for cols) and returns how
- * many passed. */
+ * many passed. Batched for Haar stumps, window by window otherwise. */
 int fer__scan_row(const fer__scan_plan *plan, const fer__level_view *v, size_t row_offset,
                   int cols, int step, int32_t *xs, double *scores);
 

@@ -13,6 +13,18 @@
  *
  * Feature offsets are resolved once per integral stride (every pyramid level
  * shares one stride), so a window costs only loads, adds and compares.
+ * Stumps pick their leaf by index rather than by a branch: whether a window
+ * goes left is data, and mispredicting it cost half the scan.
+ *
+ * A row is scanned in one of two ways, with identical results:
+ *  - Haar cascades of stumps (OpenCV's and libfer's face cascades) go
+ *    through scan_batch.c, which evaluates 8 adjacent windows at once in
+ *    128-bit vectors: variance and stage 0 for all 8, OpenCV's skip rule
+ *    replayed over them in order, later stages while at least 3 are alive,
+ *    then the survivors one by one through the same inline code as here
+ *    (scan_eval.h), from the stage they reached;
+ *  - trees and LBP cascades go window by window (fer__scan_row_scalar),
+ *    which is also the reference the batched scan is tested against.
  */
 #include <math.h>
 #include <string.h>
