@@ -31,18 +31,18 @@
 
 #if defined(__GNUC__) || defined(__clang__)
 
-#ifndef LANES
 #define LANES 8
-#endif
-/* Below this many live lanes a vector stage costs more than the scalar
- * windows it replaces. */
-#ifndef MIN_LANES
+/* Later stages stay in vectors while this many lanes live. On both face
+ * cascades anything from 1 to 5 measured the same within noise (a vector
+ * stage with 1 or 2 live lanes costs about what those windows cost alone);
+ * 4 lanes per batch instead of 8 measured the same too. */
 #define MIN_LANES 3
-#endif
 
 /* 128-bit vectors (SSE2, NEON): compilers lower wider generic vectors to
  * these badly (per-lane compares), so a batch is LANES / 4 groups of
- * four lanes, written out. */
+ * four lanes, written out. An AVX2 copy with 256-bit vectors, chosen at
+ * run time, was slower on this code (and the 128-bit one with AVX2's
+ * encoding only ~5% faster), so there is none. */
 #define QUAD 4
 #define QUADS (LANES / QUAD)
 typedef uint32_t u32x4 __attribute__((vector_size(16)));
@@ -181,6 +181,7 @@ INLINE int scan_batch(const fer__scan_plan *plan, const fer__level_view *v, size
   }
   unsigned rejected0 = 0;
   stage_sums last;
+  memset(&last, 0, sizeof last); /* read only for lanes that are alive */
   f32x4 inv_nf[QUADS];
   memcpy(inv_nf, inv, sizeof inv_nf);
   if (alive) {
