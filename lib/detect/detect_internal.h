@@ -49,7 +49,11 @@ typedef struct fer__opt_feature {
 
 typedef struct fer__opt_stump {
   fer__opt_feature f;
-  float threshold, left, right;
+  float threshold;
+  /* leaf[0] when the stump goes left (value < threshold, or the LBP code's
+   * bit is set), leaf[1] otherwise: picked by index, not by a branch that
+   * data makes unpredictable. */
+  float leaf[2];
   int32_t subset_index; /* LBP: node index for its subset */
 } fer__opt_stump;
 
@@ -84,9 +88,19 @@ int fer__scan_window(const fer__scan_plan *plan, const fer__level_view *v,
 /* Scans the windows at x = 0, step, ... < cols of one row (offset of its
  * first window), skipping as OpenCV does after a stage-0 rejection; writes
  * the x and score of each passing window (room for cols) and returns how
- * many passed. */
+ * many passed. Batched for Haar stumps, window by window otherwise. */
 int fer__scan_row(const fer__scan_plan *plan, const fer__level_view *v, size_t row_offset,
                   int cols, int step, int32_t *xs, double *scores);
+
+/* The same, one window after another (scan.c): the reference the batched
+ * scan must equal, and the path for trees and LBP cascades. */
+int fer__scan_row_scalar(const fer__scan_plan *plan, const fer__level_view *v, size_t row_offset,
+                         int cols, int step, int32_t *xs, double *scores);
+
+/* The same for Haar cascades of stumps, several adjacent windows at once
+ * (scan_batch.c); step is 1 or 2. Results equal fer__scan_row_scalar's. */
+int fer__scan_row_batched(const fer__scan_plan *plan, const fer__level_view *v, size_t row_offset,
+                          int cols, int step, int32_t *xs, double *scores);
 
 /* For the trainer, so trained thresholds mean what they mean at detection
  * time: the window's 1/norm factor exactly as the scan computes it (0 when

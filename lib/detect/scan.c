@@ -13,12 +13,25 @@
  *
  * Feature offsets are resolved once per integral stride (every pyramid level
  * shares one stride), so a window costs only loads, adds and compares.
+ * Stumps pick their leaf by index rather than by a branch: whether a window
+ * goes left is data, and mispredicting it cost half the scan.
+ *
+ * A row is scanned in one of two ways, with identical results:
+ *  - Haar cascades of stumps (OpenCV's and libfer's face cascades) go
+ *    through scan_batch.c, which evaluates 8 adjacent windows at once in
+ *    128-bit vectors: variance and stage 0 for all 8, OpenCV's skip rule
+ *    replayed over them in order, later stages while at least 3 are alive,
+ *    then the survivors one by one through the same inline code as here
+ *    (scan_eval.h), from the stage they reached;
+ *  - trees and LBP cascades go window by window (fer__scan_row_scalar),
+ *    which is also the reference the batched scan is tested against.
  */
 #include <math.h>
 #include <string.h>
 
 #include "core/core_internal.h"
 #include "detect/detect_internal.h"
+#include "detect/scan_eval.h"
 
 static void rect_offsets(int32_t ofs[4], const fer__haar_rect *r, int tilted, int32_t step) {
   if (!tilted) {
@@ -73,8 +86,8 @@ fer_status fer__scan_plan_build(fer__scan_plan *plan, const fer_cascade *c, size
       /* OpenCV's stump path takes the tree's first leaf as "left" and its
        * second as "right" whatever the node's child references say (they
        * are "0 -1" in every real cascade); do the same. */
-      s->left = c->leaves[tr->first_leaf];
-      s->right = c->leaves[tr->first_leaf + 1];
+      s->leaf[0] = c->leaves[tr->first_leaf];
+      s->leaf[1] = c->leaves[tr->first_leaf + 1];
       s->subset_index = tr->first_node;
     }
   }
@@ -90,18 +103,6 @@ void fer__scan_plan_release(fer__scan_plan *plan) {
   fer__free(plan->features);
   fer__free(plan->stumps);
   memset(plan, 0, sizeof *plan);
-}
-
-static inline int32_t box_sum(const uint32_t *p, const int32_t ofs[4]) {
-  return (int32_t)(p[ofs[0]] - p[ofs[1]] - p[ofs[2]] + p[ofs[3]]);
-}
-
-static inline float haar_value(const fer__opt_feature *f, const uint32_t *sum,
-                               const uint32_t *tilted) {
-  const uint32_t *p = f->tilted ? tilted : sum;
-  float v = f->weight[0] * (float)box_sum(p, &f->ofs[0]) + f->weight[1] * (float)box_sum(p, &f->ofs[4]);
-  if (f->weight[2] != 0.0f) v += f->weight[2] * (float)box_sum(p, &f->ofs[8]);
-  return v;
 }
 
 static inline int lbp_code(const fer__opt_feature *f, const uint32_t *p) {
@@ -120,35 +121,13 @@ static inline int subset_has(const uint32_t *subset, int code) {
 }
 
 static inline int haar_window(const fer__scan_plan *plan, const fer__level_view *v, size_t offset,
-                       double *score) {
+                              double *score) {
   const fer_cascade *c = plan->cascade;
   const uint32_t *sum = v->sum + offset;
   const uint32_t *tilted = v->tilted ? v->tilted + offset : sum;
-  int32_t valsum = box_sum(sum, plan->norm_ofs);
-  uint32_t valsqsum = (uint32_t)box_sum(v->sqsum + offset, plan->norm_ofs);
-  double nf = plan->norm_area * valsqsum - (double)valsum * valsum;
-  if (!(nf > 0.)) return -1;
-  float inv_nf = (float)(1. / sqrt(nf));
-  if (!(plan->norm_area * inv_nf < 1e-1)) return -1;
-
-  if (plan->stumps) {
-    const fer__opt_stump *s = plan->stumps;
-    double stage_sum = 0;
-    for (int32_t si = 0; si < c->stage_count; si++) {
-      int32_t n = c->stages[si].tree_count;
-      stage_sum = 0;
-      for (int32_t i = 0; i < n; i++, s++) {
-        double value = haar_value(&s->f, sum, tilted) * inv_nf;
-        stage_sum += value < s->threshold ? s->left : s->right;
-      }
-      if (stage_sum < c->stages[si].threshold) {
-        *score = stage_sum;
-        return -si;
-      }
-    }
-    *score = stage_sum;
-    return 1;
-  }
+  float inv_nf = fer__window_inv_norm(plan, sum, v->sqsum + offset);
+  if (inv_nf == 0.f) return -1;
+  if (plan->stumps) return fer__haar_stumps_from(plan, sum, tilted, inv_nf, 0, score);
   double stage_sum = 0;
   for (int32_t si = 0; si < c->stage_count; si++) {
     const fer__cascade_stage *st = &c->stages[si];
@@ -159,7 +138,7 @@ static inline int haar_window(const fer__scan_plan *plan, const fer__level_view 
       int32_t idx = 0;
       do {
         const fer__cascade_node *n = &nodes[idx];
-        double value = haar_value(&plan->features[n->feature], sum, tilted) * inv_nf;
+        double value = fer__haar_value(&plan->features[n->feature], sum, tilted) * inv_nf;
         idx = value < n->threshold ? n->left : n->right;
       } while (idx > 0);
       stage_sum += c->leaves[tr->first_leaf - idx];
@@ -187,7 +166,7 @@ static inline int lbp_window(const fer__scan_plan *plan, const fer__level_view *
       for (int32_t i = 0; i < n; i++, s++) {
         int code = lbp_code(&s->f, sum);
         const uint32_t *subset = c->subsets + (size_t)s->subset_index * FER__LBP_SUBSET_WORDS;
-        stage_sum += subset_has(subset, code) ? s->left : s->right;
+        stage_sum += s->leaf[!subset_has(subset, code)];
       }
       if (stage_sum < c->stages[si].threshold) {
         *score = stage_sum;
@@ -243,30 +222,30 @@ int fer__scan_window(const fer__scan_plan *plan, const fer__level_view *v, size_
     }                                                                        \
   } while (0)
 
-int fer__scan_row(const fer__scan_plan *plan, const fer__level_view *v, size_t row_offset,
-                  int cols, int step, int32_t *xs, double *scores) {
+int fer__scan_row_scalar(const fer__scan_plan *plan, const fer__level_view *v, size_t row_offset,
+                         int cols, int step, int32_t *xs, double *scores) {
   int found = 0;
   if (plan->cascade->feature_type == FER_CASCADE_LBP) SCAN_ROW(lbp_window);
   else SCAN_ROW(haar_window);
   return found;
 }
 
+int fer__scan_row(const fer__scan_plan *plan, const fer__level_view *v, size_t row_offset,
+                  int cols, int step, int32_t *xs, double *scores) {
+  if (plan->cascade->feature_type == FER_CASCADE_HAAR && plan->stumps)
+    return fer__scan_row_batched(plan, v, row_offset, cols, step, xs, scores);
+  return fer__scan_row_scalar(plan, v, row_offset, cols, step, xs, scores);
+}
+
 /* ---- Access for the trainer (lib/detect/train_*.c) ---------------------- */
 
 float fer__scan_inv_norm(const fer__scan_plan *plan, const fer__level_view *v, size_t offset) {
-  const uint32_t *sum = v->sum + offset;
-  int32_t valsum = box_sum(sum, plan->norm_ofs);
-  uint32_t valsqsum = (uint32_t)box_sum(v->sqsum + offset, plan->norm_ofs);
-  double nf = plan->norm_area * valsqsum - (double)valsum * valsum;
-  if (!(nf > 0.)) return 0.f;
-  float inv_nf = (float)(1. / sqrt(nf));
-  if (!(plan->norm_area * inv_nf < 1e-1)) return 0.f;
-  return inv_nf;
+  return fer__window_inv_norm(plan, v->sum + offset, v->sqsum + offset);
 }
 
 float fer__scan_haar_value(const fer__opt_feature *f, const fer__level_view *v, size_t offset,
                            float inv_nf) {
   const uint32_t *sum = v->sum + offset;
   const uint32_t *tilted = v->tilted ? v->tilted + offset : sum;
-  return haar_value(f, sum, tilted) * inv_nf;
+  return fer__haar_value(f, sum, tilted) * inv_nf;
 }
