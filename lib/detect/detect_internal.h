@@ -57,11 +57,21 @@ typedef struct fer__opt_stump {
   int32_t subset_index; /* LBP: node index for its subset */
 } fer__opt_stump;
 
+/* A node of a Haar tree with its feature resolved in place, so that a tree
+ * walk reads one array in order instead of chasing node -> feature. */
+typedef struct fer__opt_node {
+  fer__opt_feature f;
+  float threshold;
+  int32_t child[2]; /* value < threshold: [0], else [1]; > 0: node within
+                     * the tree, <= 0: minus the leaf */
+} fer__opt_node;
+
 typedef struct fer__scan_plan {
   const fer_cascade *cascade;
   size_t stride;                /* integral entries per row */
   fer__opt_feature *features;   /* cascade->feature_count */
   fer__opt_stump *stumps;       /* when every tree is a stump */
+  fer__opt_node *nodes;         /* Haar trees deeper than a stump: cascade->node_count */
   int32_t norm_ofs[4];          /* variance window (1,1,w-2,h-2) */
   double norm_area;
 } fer__scan_plan;

@@ -91,6 +91,20 @@ fer_status fer__scan_plan_build(fer__scan_plan *plan, const fer_cascade *c, size
       s->subset_index = tr->first_node;
     }
   }
+  if (c->max_nodes_per_tree > 1 && c->feature_type != FER_CASCADE_LBP) {
+    plan->nodes = fer__calloc((size_t)c->node_count, sizeof *plan->nodes);
+    if (!plan->nodes) {
+      fer__scan_plan_release(plan);
+      return fer__fail(FER_ERR_OUT_OF_MEMORY, "detector: out of memory");
+    }
+    for (int32_t i = 0; i < c->node_count; i++) {
+      const fer__cascade_node *n = &c->nodes[i];
+      plan->nodes[i].f = plan->features[n->feature];
+      plan->nodes[i].threshold = n->threshold;
+      plan->nodes[i].child[0] = n->left;
+      plan->nodes[i].child[1] = n->right;
+    }
+  }
   fer__haar_rect norm = {1, 1, c->window_width - 2, c->window_height - 2, 0.f};
   rect_offsets(plan->norm_ofs, &norm, 0, step);
   plan->norm_area = (double)norm.width * (double)norm.height;
@@ -102,6 +116,7 @@ fer_status fer__scan_plan_build(fer__scan_plan *plan, const fer_cascade *c, size
 void fer__scan_plan_release(fer__scan_plan *plan) {
   fer__free(plan->features);
   fer__free(plan->stumps);
+  fer__free(plan->nodes);
   memset(plan, 0, sizeof *plan);
 }
 
@@ -134,12 +149,12 @@ static inline int haar_window(const fer__scan_plan *plan, const fer__level_view 
     stage_sum = 0;
     for (int32_t t = st->first_tree; t < st->first_tree + st->tree_count; t++) {
       const fer__cascade_tree *tr = &c->trees[t];
-      const fer__cascade_node *nodes = c->nodes + tr->first_node;
+      const fer__opt_node *nodes = plan->nodes + tr->first_node;
       int32_t idx = 0;
       do {
-        const fer__cascade_node *n = &nodes[idx];
-        double value = fer__haar_value(&plan->features[n->feature], sum, tilted) * inv_nf;
-        idx = value < n->threshold ? n->left : n->right;
+        const fer__opt_node *n = &nodes[idx];
+        double value = fer__haar_value(&n->f, sum, tilted) * inv_nf;
+        idx = n->child[!(value < n->threshold)]; /* by index: no branch to mispredict */
       } while (idx > 0);
       stage_sum += c->leaves[tr->first_leaf - idx];
     }
