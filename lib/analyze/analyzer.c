@@ -12,8 +12,9 @@
 /* One row per key: key, name, kind, min, max, default, and whether the
  * minimum itself is refused. The defaults lean towards speed: a coarser
  * pyramid than OpenCV's 1.1 and no faces under 36 pixels, which the model
- * could not read well at 48x48 anyway (frame rates: models/frontalface.md
- * and bench/bench_pipeline.c). */
+ * could not read well at 48x48 anyway. With the built-in cascade they give
+ * about 45 frames/s at 640x480 on 2 threads (bench/bench_pipeline.c; the
+ * figures are in models/frontalface.md). */
 #define ROW(key, name, kind, min, max, def, min_rule) \
   FER__PARAM_AT(struct fer_analyzer, params, key, name, kind, min, max, def, min_rule)
 static const fer__param rows[FER__ANALYZE_NUM_PARAMS + 1] = {
