@@ -76,13 +76,24 @@ static void write_json_frame(video_job *job, long frame, size_t n) {
   fflush(job->json);
 }
 
+/* Whether the model reads gray faces: then the analyzer is given the frame's
+ * luma (fer_y4m_reader_image with FER_Y4M_READ_GRAY), not luma recomputed
+ * from its RGB conversion, which rounds twice and clamps. */
+static int gray_model(const fer_analyzer *an) {
+  int channels = 0, height = 0, width = 0;
+  return fer_model_input_shape(fer_analyzer_model(an), &channels, &height, &width) == FER_OK &&
+         channels == 1;
+}
+
 /* One frame: analyse, track, write the JSON line and the annotated frame. */
 static fer_status process_frame(video_job *job, long frame) {
-  fer_image *img = NULL;
+  fer_image *img = NULL, *luma = NULL;
   size_t n = 0;
   fer_status st = fer_y4m_reader_image(job->reader, 0, &img);
+  if (st == FER_OK && gray_model(job->analyzer))
+    st = fer_y4m_reader_image(job->reader, FER_Y4M_READ_GRAY, &luma);
   if (st == FER_OK) {
-    st = fer_analyzer_run(job->analyzer, img, job->faces, job->probs, MAX_FACES,
+    st = fer_analyzer_run(job->analyzer, luma ? luma : img, job->faces, job->probs, MAX_FACES,
                           (size_t)job->k, &n);
     if (st == FER_ERR_BUFFER_TOO_SMALL) {
       st = FER_OK;
@@ -104,6 +115,7 @@ static fer_status process_frame(video_job *job, long frame) {
     st = fer_analyzer_annotate(job->analyzer, img, job->faces, n);
     if (st == FER_OK) st = fer_y4m_writer_write(job->writer, img);
   }
+  fer_image_free(luma);
   fer_image_free(img);
   return st;
 }
