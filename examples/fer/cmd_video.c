@@ -47,6 +47,7 @@ typedef struct video_job {
   fer_y4m_writer *writer;
   FILE *json;
   int k;
+  int gray; /* the model reads gray faces */
   fer_face faces[MAX_FACES];
   fer_rect boxes[MAX_FACES], smoothed_boxes[MAX_FACES];
   int32_t ids[MAX_FACES];
@@ -78,23 +79,25 @@ static void write_json_frame(video_job *job, long frame, size_t n) {
 
 /* Whether the model reads gray faces: then the analyzer is given the frame's
  * luma (fer_y4m_reader_image with FER_Y4M_READ_GRAY), not luma recomputed
- * from its RGB conversion, which rounds twice and clamps. */
+ * from an RGB conversion, which rounds twice and clamps. */
 static int gray_model(const fer_analyzer *an) {
   int channels = 0, height = 0, width = 0;
   return fer_model_input_shape(fer_analyzer_model(an), &channels, &height, &width) == FER_OK &&
          channels == 1;
 }
 
-/* One frame: analyse, track, write the JSON line and the annotated frame. */
+/* One frame: analyse, track, write the JSON line and the annotated frame.
+ * The RGB frame is made only for a colour model or the annotated output. */
 static fer_status process_frame(video_job *job, long frame) {
-  fer_image *img = NULL, *luma = NULL;
+  fer_image *rgb = NULL, *luma = NULL;
   size_t n = 0;
-  fer_status st = fer_y4m_reader_image(job->reader, 0, &img);
-  if (st == FER_OK && gray_model(job->analyzer))
-    st = fer_y4m_reader_image(job->reader, FER_Y4M_READ_GRAY, &luma);
+  fer_status st = FER_OK;
+  if (job->gray) st = fer_y4m_reader_image(job->reader, FER_Y4M_READ_GRAY, &luma);
+  if (st == FER_OK && (!job->gray || job->writer))
+    st = fer_y4m_reader_image(job->reader, 0, &rgb);
   if (st == FER_OK) {
-    st = fer_analyzer_run(job->analyzer, luma ? luma : img, job->faces, job->probs, MAX_FACES,
-                          (size_t)job->k, &n);
+    st = fer_analyzer_run(job->analyzer, job->gray ? luma : rgb, job->faces, job->probs,
+                          MAX_FACES, (size_t)job->k, &n);
     if (st == FER_ERR_BUFFER_TOO_SMALL) {
       st = FER_OK;
       n = MAX_FACES;
@@ -112,11 +115,11 @@ static fer_status process_frame(video_job *job, long frame) {
       job->faces[i].label = job->top[i];
       job->faces[i].confidence = job->smoothed[i * (size_t)job->k + (size_t)job->top[i]];
     }
-    st = fer_analyzer_annotate(job->analyzer, img, job->faces, n);
-    if (st == FER_OK) st = fer_y4m_writer_write(job->writer, img);
+    st = fer_analyzer_annotate(job->analyzer, rgb, job->faces, n);
+    if (st == FER_OK) st = fer_y4m_writer_write(job->writer, rgb);
   }
   fer_image_free(luma);
-  fer_image_free(img);
+  fer_image_free(rgb);
   return st;
 }
 
@@ -181,6 +184,7 @@ int cmd_video(int argc, char **argv) {
   if (rc != CLI_OK) return rc;
   job.analyzer = ca.analyzer;
   job.k = fer_analyzer_num_classes(ca.analyzer);
+  job.gray = gray_model(ca.analyzer);
   job.probs = malloc((size_t)MAX_FACES * (size_t)job.k * sizeof(float));
   job.smoothed = malloc((size_t)MAX_FACES * (size_t)job.k * sizeof(float));
   fer_status st = job.probs && job.smoothed ? FER_OK : FER_ERR_OUT_OF_MEMORY;
