@@ -182,11 +182,9 @@ def check_training(fer, tmp, train, samples):
     out = r.stdout.decode()
     if not check(r.returncode == 0 and not is_crash(r), "training exits 0: %s" % r.stderr):
         return None
-    counts = re.search(r"^(\d+) positives, (\d+) negative images$", out, re.M)
     expected = samples * (1 + JITTER) * 2  # each sample, its jittered copies, all mirrored
-    check(counts and int(counts.group(1)) == expected,
-          "positive count: %s, expected %d" % (counts and counts.group(0), expected))
-    check(counts and int(counts.group(2)) == 6, "negative image count")
+    check(counts_of(r) == (expected, 6),
+          "(positives, negative images) %s, expected (%d, 6)" % (counts_of(r), expected))
     stages = [int(s) for s in re.findall(r"^stage +(\d+): ", out, re.M)]
     check(stages == list(range(STAGES)), "one progress line per stage: %s" % out)
     if not check(read_files(prefix) and all(read_files(prefix)), "wrote both files"):
@@ -240,6 +238,63 @@ def check_determinism_and_resume(tmp, train, reference):
           "the resumed run trains only the missing stages: %s" % rest.stdout.decode())
     check(rest.returncode == 0 and read_files(resumed) == expected,
           "resumed files equal the uninterrupted run's: %s" % rest.stderr)
+
+
+def counts_of(r):
+    """(positives, negative images) from the line the command prints
+    before training, or None."""
+    m = re.search(r"^(\d+) positives, (\d+) negative images$", r.stdout.decode(), re.M)
+    return m and (int(m.group(1)), int(m.group(2)))
+
+
+def check_other_sources(fer, tmp, neg_list, rng, np):
+    """--pos-csv with --usage, --pos-boxes and --neg-stride: the samples
+    each one takes, as the test wrote them."""
+    quick = ["--stages", "1", "--max-features", "100", "--threads", "1",
+             "--out", os.path.join(tmp, "quick")]
+    rows = {"Training": 12, "PublicTest": 5}
+    csv_path = os.path.join(tmp, "faces.csv")
+    with open(csv_path, "w") as f:
+        f.write("emotion,pixels,Usage\n")
+        for usage, n in rows.items():
+            for k in range(n):
+                pixels = " ".join(str(int(v)) for v in cartoon_face(rng, np).ravel())
+                f.write('%d,"%s",%s\n' % (k % 7, pixels, usage))
+    for usage, expected in ((None, rows["Training"]), ("publictest", rows["PublicTest"]),
+                            ("all", sum(rows.values()))):
+        args = ["--pos-csv", csv_path, "--neg-list", neg_list, "--jitter", "1", "--mirror"]
+        r = run([fer, "train-cascade"] + args + (["--usage", usage] if usage else []) + quick)
+        check(r.returncode == 0 and counts_of(r) == (expected * 2 * 2, 6),
+              "--pos-csv --usage %s: %s, expected %d positives: %s"
+              % (usage, counts_of(r), expected * 4, r.stderr))
+
+    # Boxes on photos in a sub-folder, named relative to the list; a header
+    # line and a box past the border are passed over. (A training needs 10
+    # positives: two photos of four faces, mirrored.)
+    os.makedirs(os.path.join(tmp, "boxes", "photos"))
+    box_list = os.path.join(tmp, "boxes", "faces.txt")
+    boxes = 0
+    with open(box_list, "w") as f:
+        f.write("image x y w h\n")
+        for name in ("a.pgm", "b.pgm"):
+            for x, y, side in make_scene(os.path.join(tmp, "boxes", "photos", name), rng, np):
+                f.write("photos/%s %d %d %d %d\n" % (name, x, y, side, side))
+                boxes += 1
+            f.write("photos/%s 300 200 96 96\n" % name)
+    r = run([fer, "train-cascade", "--pos-boxes", box_list, "--neg-list", neg_list,
+             "--mirror"] + quick)
+    check(r.returncode == 0 and counts_of(r) == (boxes * 2, 6),
+          "--pos-boxes: %s, expected %d positives: %s" % (counts_of(r), boxes * 2, r.stderr))
+
+    # Every second line, from the first: the lines in between name no file,
+    # so a stride that read them would fail.
+    strided = os.path.join(tmp, "neg", "strided.txt")
+    with open(strided, "w") as f:
+        f.write("".join("img/bg%d.pgm\nimg/not_there.pgm\n" % k for k in range(3)))
+    r = run([fer, "train-cascade", "--pos-boxes", box_list, "--neg-list", strided,
+             "--neg-stride", "2", "--mirror"] + quick)
+    check(r.returncode == 0 and counts_of(r) == (boxes * 2, 3),
+          "--neg-stride 2: %s: %s" % (counts_of(r), r.stderr))
 
 
 def bad_input_cases(tmp, pos, neg_list, rng, np):
@@ -328,6 +383,7 @@ def main():
         if prefix:
             check_detection(fer, tmp, prefix, rng, np)
             check_determinism_and_resume(tmp, train, prefix)
+        check_other_sources(fer, tmp, neg_list, rng, np)
         check_bad_input(fer, tmp, pos, neg_list, rng, np)
     print("%d failures" % failures, file=sys.stderr)
     return 1 if failures else 0
