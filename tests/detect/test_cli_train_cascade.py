@@ -296,6 +296,17 @@ def check_other_sources(fer, tmp, neg_list, rng, np):
     check(r.returncode == 0 and counts_of(r) == (boxes * 2, 3),
           "--neg-stride 2: %s: %s" % (counts_of(r), r.stderr))
 
+    # A negative smaller than the 24x24 window is of no use: left out with a
+    # note naming it, and the training goes on with the others.
+    write_pgm(os.path.join(tmp, "neg", "img", "tiny.pgm"), texture(rng, np, 20, 30))
+    with_tiny = os.path.join(tmp, "neg", "with_tiny.txt")
+    with open(with_tiny, "w") as f:
+        f.write(open(neg_list).read() + "img/tiny.pgm\n")
+    r = run([fer, "train-cascade", "--pos-boxes", box_list, "--neg-list", with_tiny,
+             "--mirror"] + quick)
+    check(r.returncode == 0 and counts_of(r) == (boxes * 2, 6) and b"tiny.pgm" in r.stderr,
+          "a negative smaller than the window: %s: %s" % (counts_of(r), r.stderr))
+
 
 def bad_input_cases(tmp, pos, neg_list, rng, np):
     """(what, arguments, exit status, text stderr must contain)."""
