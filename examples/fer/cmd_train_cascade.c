@@ -71,6 +71,7 @@ static fer_status add_crop(fer_cascade_trainer *tr, const uint8_t *px, int size,
     int ds = (int)(next_random(rng) % 5) - 2; /* side -2..+2 */
     int s = side + ds;
     if (s > size) s = size; /* a crop as large as the sample cannot grow */
+    if (s < 1) s = 1;       /* nor one of a pixel or two shrink to nothing */
     int jx = x - ds / 2 + (int)(next_random(rng) % 3) - 1;
     int jy = y - ds / 2 + (int)(next_random(rng) % 3) - 1;
     if (jx < 0) jx = 0;
