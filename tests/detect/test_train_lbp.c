@@ -391,6 +391,51 @@ static void test_xml_round_trip(void) {
   fer_cascade_free(c);
 }
 
+/* The Nth allocation of a small LBP run failing, for every N until a run
+ * succeeds: FER_ERR_OUT_OF_MEMORY and no cascade, never a crash or (under
+ * ASan) a leak. */
+static void test_allocation_failures(void) {
+  /* A smaller problem than make_trainer's, so the ~1000 runs stay quick
+   * under ASan: 40 positives, 2 negative images, 50 features. */
+  fer_cascade_trainer *tr = NULL;
+  CHECK_OK(fer_cascade_trainer_create(&tr));
+  if (!tr) return;
+  static const struct {
+    fer_cascade_train_param key;
+    double value;
+  } settings[] = {{FER_CASCADE_TRAIN_WINDOW_WIDTH, WIN}, {FER_CASCADE_TRAIN_WINDOW_HEIGHT, WIN},
+                  {FER_CASCADE_TRAIN_STAGES, 2},         {FER_CASCADE_TRAIN_FEATURE_SET, FER_FEATURES_LBP},
+                  {FER_CASCADE_TRAIN_MAX_FEATURES, 50},  {FER_CASCADE_TRAIN_NEGATIVES, 40},
+                  {FER_CASCADE_TRAIN_THREADS, 1}};
+  for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
+    CHECK_OK(fer_cascade_trainer_set(tr, settings[i].key, settings[i].value));
+  lcg_state = 11;
+  uint8_t px[WIN * WIN];
+  for (int i = 0; i < 40; i++) {
+    make_positive(px);
+    CHECK_OK(fer_cascade_trainer_add_positive(tr, px, WIN, WIN, 0, 0));
+  }
+  for (int i = 0; i < 2; i++) {
+    fer_image *img = make_negative(i);
+    CHECK_OK(fer_cascade_trainer_add_negative(tr, img));
+    fer_image_free(img);
+  }
+  int succeeded = 0;
+  long n;
+  for (n = 1; n < 3000 && !succeeded; n++) {
+    fer_cascade *c = NULL;
+    fer__alloc_fail_after(n);
+    fer_status st = fer_cascade_trainer_run(tr, &c);
+    fer__alloc_fail_after(0);
+    CHECK_MSG(st == FER_OK || (st == FER_ERR_OUT_OF_MEMORY && c == NULL),
+              "allocation %ld failing: status %d", n, (int)st);
+    succeeded = st == FER_OK;
+    fer_cascade_free(c);
+  }
+  CHECK_MSG(succeeded && n > 10, "a run succeeded after %ld failing allocations", n - 1);
+  fer_cascade_trainer_free(tr);
+}
+
 static void test_refusals(void) {
   fer_cascade_trainer *tr = make_lbp_trainer(FER_BOOST_GENTLE, 2);
   fer_cascade *c = NULL;
@@ -413,6 +458,7 @@ int main(int argc, char **argv) {
   RUN(test_codes_match_naive);
   RUN(test_stage_sums_equal_detector);
   RUN(test_refusals);
+  RUN(test_allocation_failures);
   RUN(test_boost_variants);
   RUN(test_finds_disks_in_scene);
   RUN(test_deterministic_across_threads);
