@@ -140,7 +140,8 @@ static inline void best_threshold_for(const stage_ctx *cx, const sorted_entry *e
     }
     if (!(e[k].value < e[k + 1].value)) continue;
     if (lp + ln <= 0 || (tp - lp) + (tn - ln) <= 0) continue;
-    double score = fer__boost_criterion(boost, lp, ln) + fer__boost_criterion(boost, tp - lp, tn - ln);
+    double score =
+        fer__boost_criterion(boost, lp, ln) + fer__boost_criterion(boost, tp - lp, tn - ln);
     if (!best->found || score > best->score) {
       /* A threshold t with v[k] < t <= v[k+1]: the midpoint unless float
        * rounding puts it on v[k]. */
@@ -332,9 +333,10 @@ static float tree_output(const tree_build *tb, const fer__feature_pool *pool,
   int32_t node = 0;
   for (;;) {
     const fer__opt_feature *f = &pool->opt[tb->pool_feature[node]];
+    const fer__cascade_node *n = &tb->nodes[node];
     int go_left = pool->lbp ? subset_has(tb->subsets[node], fer__scan_lbp_code(f, &v, 0))
-                            : fer__scan_haar_value(f, &v, 0, set->inv_norm[i]) < tb->nodes[node].threshold;
-    int32_t next = go_left ? tb->nodes[node].left : tb->nodes[node].right;
+                            : fer__scan_haar_value(f, &v, 0, set->inv_norm[i]) < n->threshold;
+    int32_t next = go_left ? n->left : n->right;
     if (next <= 0) return tb->leaves[-next];
     node = next;
   }
@@ -396,8 +398,8 @@ fer_status fer__train_stage(const fer_cascade_trainer *tr, const fer__sample_set
   size_t T = H ? H : P;
   double *pos_sums = fer__malloc((T ? T : 1) * sizeof(double));
   int32_t *leaf_of_sample = fer__malloc(n * sizeof(int32_t));
-  int ok = (!pool->lbp || cx.codes) && cx.sorted && cx.scratch && cx.keys && cx.weight && cx.slot && stage_sum && pos_sums &&
-           leaf_of_sample && held_sums;
+  int ok = (!pool->lbp || cx.codes) && cx.sorted && cx.scratch && cx.keys && cx.weight &&
+           cx.slot && stage_sum && pos_sums && leaf_of_sample && held_sums;
   for (int t = 0; ok && t < threads; t++) {
     cx.scratch[t] = fer__malloc(2 * n * sizeof(sorted_entry));
     cx.keys[t] = fer__malloc(2 * n * sizeof(uint32_t));

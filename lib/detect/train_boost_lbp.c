@@ -67,7 +67,8 @@ int fer__lbp_best_split(const double wp[256], const double wn[256], int boost,
   for (int k = 0; k + 1 < m; k++) {
     lp += wp[order[k].code];
     ln += wn[order[k].code];
-    double s = fer__boost_criterion(boost, lp, ln) + fer__boost_criterion(boost, hp[k + 1], hn[k + 1]);
+    double s =
+        fer__boost_criterion(boost, lp, ln) + fer__boost_criterion(boost, hp[k + 1], hn[k + 1]);
     if (cut < 0 || s > best) {
       best = s;
       cut = k;

@@ -21,10 +21,11 @@ fer_status fer__feature_pool_build_lbp(fer__feature_pool *pool, int w, int h, in
     for (int bh = 1; 3 * bh <= h; bh += step)
       count += (size_t)((w - 3 * bw) / step + 1) * (size_t)((h - 3 * bh) / step + 1);
   if (count == 0)
-    return fer__fail(FER_ERR_INVALID_ARGUMENT, "cascade trainer: no LBP feature fits a %dx%d window",
-                     w, h);
+    return fer__fail(FER_ERR_INVALID_ARGUMENT,
+                     "cascade trainer: no LBP feature fits a %dx%d window", w, h);
   fer__cascade_feature *items = fer__calloc(count, sizeof *items);
-  if (!items) return fer__fail(FER_ERR_OUT_OF_MEMORY, "cascade trainer: out of memory for features");
+  if (!items)
+    return fer__fail(FER_ERR_OUT_OF_MEMORY, "cascade trainer: out of memory for features");
   size_t k = 0;
   for (int bw = 1; 3 * bw <= w; bw += step)
     for (int bh = 1; 3 * bh <= h; bh += step)

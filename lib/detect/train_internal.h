@@ -169,7 +169,9 @@ fer_status fer__train_stage(const fer_cascade_trainer *tr, const fer__sample_set
  *   Gentle:   (wp - wn)^2 / (wp + wn), i.e. minus the side's weighted
  *             squared error up to a constant (the response is +-1);
  *   Real:     -sqrt(wp wn);   Discrete: -min(wp, wn).
- * Inline: the Haar split search calls it in its innermost loop. */
+ * Inline, and called with a constant `boost` from the Haar split search's
+ * innermost loop, so that each variant's loop compiles without a call or
+ * a switch in it (the split search is where training spends its time). */
 static inline double fer__boost_criterion(int boost, double wp, double wn) {
   switch (boost) {
     case FER_BOOST_GENTLE: return wp + wn > 0 ? (wp - wn) * (wp - wn) / (wp + wn) : 0;

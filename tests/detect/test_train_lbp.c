@@ -41,8 +41,8 @@ typedef struct toy_sample {
  * better): the weighted squared error of the +-1 responses around each
  * side's weighted mean (Gentle), sum sqrt(W+ W-) (Real) or sum min(W+, W-)
  * (Discrete) over the two sides. */
-static double partition_cost(const toy_sample *s, int n, int boost, int (*in_left)(const void *, int),
-                             const void *ctx) {
+static double partition_cost(const toy_sample *s, int n, int boost,
+                             int (*in_left)(const void *, int), const void *ctx) {
   double cost = 0;
   for (int side = 0; side < 2; side++) {
     double wp = 0, wn = 0, wy = 0, w = 0;
@@ -124,8 +124,8 @@ static void test_split_brute_force(void) {
         left += present;
         stray += !present;
       }
-      CHECK_MSG(stray == 0 && left >= 1 && left < k, "trial %d: %d of %d codes left, %d absent ones",
-                trial, left, k, stray);
+      CHECK_MSG(stray == 0 && left >= 1 && left < k,
+                "trial %d: %d of %d codes left, %d absent ones", trial, left, k, stray);
       double got = partition_cost(s, n, boosts[b], in_subset, subset);
       double best = INFINITY;
       for (unsigned mask = 1; mask + 1 < (1u << k); mask++) {
@@ -133,8 +133,9 @@ static void test_split_brute_force(void) {
         double cost = partition_cost(s, n, boosts[b], in_mask, &m);
         if (cost < best) best = cost;
       }
-      CHECK_MSG(got <= best + 1e-9 * (1 + best), "trial %d boost %d (%d codes): cost %.17g, best %.17g",
-                trial, boosts[b], k, got, best);
+      CHECK_MSG(got <= best + 1e-9 * (1 + best),
+                "trial %d boost %d (%d codes): cost %.17g, best %.17g", trial, boosts[b], k, got,
+                best);
       checked++;
     }
   }
@@ -205,7 +206,8 @@ static void test_pool_is_every_grid(void) {
   CHECK(memcmp(some.features, again.features, 100 * sizeof *some.features) == 0);
   size_t at = 0, in_order = 0;
   for (size_t i = 0; i < some.count; i++) {
-    while (at < all.count && memcmp(&all.features[at], &some.features[i], sizeof *all.features)) at++;
+    while (at < all.count && memcmp(&all.features[at], &some.features[i], sizeof *all.features))
+      at++;
     in_order += at < all.count;
   }
   CHECK_EQ_INT(in_order, 100);
@@ -329,7 +331,8 @@ static void test_finds_disks_in_scene(void) {
     for (int k = 0; k < 3; k++) {
       int dx = cx - scene_disks[k][0], dy = cy - scene_disks[k][1];
       /* Centred within the disk, and the box no smaller than it. */
-      if (dx * dx + dy * dy <= scene_disks[k][2] * scene_disks[k][2] && d[i].box.width >= 2 * scene_disks[k][2]) {
+      int r = scene_disks[k][2];
+      if (dx * dx + dy * dy <= r * r && d[i].box.width >= 2 * r) {
         hit[k] = 1;
         on = 1;
       }
@@ -403,9 +406,12 @@ static void test_allocation_failures(void) {
   static const struct {
     fer_cascade_train_param key;
     double value;
-  } settings[] = {{FER_CASCADE_TRAIN_WINDOW_WIDTH, WIN}, {FER_CASCADE_TRAIN_WINDOW_HEIGHT, WIN},
-                  {FER_CASCADE_TRAIN_STAGES, 2},         {FER_CASCADE_TRAIN_FEATURE_SET, FER_FEATURES_LBP},
-                  {FER_CASCADE_TRAIN_MAX_FEATURES, 50},  {FER_CASCADE_TRAIN_NEGATIVES, 40},
+  } settings[] = {{FER_CASCADE_TRAIN_WINDOW_WIDTH, WIN},
+                  {FER_CASCADE_TRAIN_WINDOW_HEIGHT, WIN},
+                  {FER_CASCADE_TRAIN_STAGES, 2},
+                  {FER_CASCADE_TRAIN_FEATURE_SET, FER_FEATURES_LBP},
+                  {FER_CASCADE_TRAIN_MAX_FEATURES, 50},
+                  {FER_CASCADE_TRAIN_NEGATIVES, 40},
                   {FER_CASCADE_TRAIN_THREADS, 1}};
   for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
     CHECK_OK(fer_cascade_trainer_set(tr, settings[i].key, settings[i].value));
