@@ -33,7 +33,7 @@ static void usage(FILE *out) {
           "  --neg-stride K        use every K-th line of the list only\n"
           "training:\n"
           "  --stages N  --min-hit-rate R  --max-false-alarm R  --num-pos N  --num-neg N\n"
-          "  --boost gentle|real|discrete  --depth N  --features upright|all\n"
+          "  --boost gentle|real|discrete  --depth N  --features upright|all|lbp\n"
           "  --buffer-mb N  --threads N  --seed N  --max-weak N  --max-features N\n"
           "  --set NAME=VALUE      any trainer setting by name\n"
           "  --state FILE          resumable state, written after every stage\n"

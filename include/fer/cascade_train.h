@@ -48,7 +48,7 @@ typedef enum fer_cascade_boost {
 typedef enum fer_cascade_feature_set {
   FER_FEATURES_HAAR_UPRIGHT = 1, /* edge, line and centre-surround rectangles */
   FER_FEATURES_HAAR_ALL = 2,     /* the same plus 45-degree tilted ones */
-  FER_FEATURES_LBP = 3           /* multi-block LBP (not implemented yet) */
+  FER_FEATURES_LBP = 3           /* multi-block LBP: stumps only (tree_depth 1) */
 } fer_cascade_feature_set;
 
 /* Keys for fer_cascade_trainer_set/get; every value is a double, integer
@@ -151,7 +151,7 @@ FER_API fer_status fer_cascade_trainer_set_state_file(fer_cascade_trainer *tr,
  * When the progress callback asks to stop, *out holds the stages finished
  * so far and the status is FER_ERR_CANCELLED.
  * Statuses: FER_ERR_MISUSE, FER_ERR_INVALID_ARGUMENT (no positives or no
- * negative images), FER_ERR_UNSUPPORTED (LBP), FER_ERR_OUT_OF_MEMORY,
+ * negative images), FER_ERR_UNSUPPORTED (LBP with tree_depth > 1), FER_ERR_OUT_OF_MEMORY,
  * FER_ERR_IO / FER_ERR_FORMAT (state file), FER_ERR_CANCELLED. */
 FER_API fer_status fer_cascade_trainer_run(fer_cascade_trainer *tr,
                                            fer_cascade **out);

@@ -119,6 +119,9 @@ int fer__scan_row_batched(const fer__scan_plan *plan, const fer__level_view *v, 
 float fer__scan_inv_norm(const fer__scan_plan *plan, const fer__level_view *v, size_t offset);
 float fer__scan_haar_value(const fer__opt_feature *f, const fer__level_view *v, size_t offset,
                            float inv_nf);
+/* An LBP feature's 8-bit code on a window, the value the scan looks up in
+ * a node's subset (no variance normalisation: LBP compares block sums). */
+int fer__scan_lbp_code(const fer__opt_feature *f, const fer__level_view *v, size_t offset);
 
 /* ---- group.c: cv::groupRectangles -------------------------------------- */
 

@@ -264,3 +264,7 @@ float fer__scan_haar_value(const fer__opt_feature *f, const fer__level_view *v, 
   const uint32_t *tilted = v->tilted ? v->tilted + offset : sum;
   return fer__haar_value(f, sum, tilted) * inv_nf;
 }
+
+int fer__scan_lbp_code(const fer__opt_feature *f, const fer__level_view *v, size_t offset) {
+  return lbp_code(f, v->sum + offset);
+}

@@ -21,6 +21,12 @@
  * its training positives by its own count but 78% of them at detection),
  * and that loss compounds over the stages.
  *
+ * LBP stumps (pool->lbp) split the 256 codes of a feature into two sets
+ * instead of at a threshold (train_boost_lbp.c has the search and why it
+ * is exact); everything else (weights, leaves, the stage threshold) is
+ * the same code. Their stage sums add in float, as the scan adds LBP
+ * stumps.
+ *
  * Every value, threshold and sum is the float or double the detector
  * computes, so the trained stage behaves identically at detection time.
  */
@@ -54,11 +60,23 @@ typedef struct stage_ctx {
   uint32_t **keys;
   double *weight;
   int32_t *slot; /* per sample: the pending tree item it belongs to */
+  uint8_t *codes; /* LBP: buffered * n codes, feature by feature */
 } stage_ctx;
 
 static float feature_value(const stage_ctx *cx, size_t feature, size_t sample) {
   fer__level_view v = fer__sample_view(cx->set, sample);
   return fer__scan_haar_value(&cx->pool->opt[feature], &v, 0, cx->set->inv_norm[sample]);
+}
+
+/* An LBP feature's code on a sample, computed by the scan's own code. */
+static int lbp_code(const stage_ctx *cx, size_t feature, size_t sample) {
+  if (feature < cx->buffered) return cx->codes[feature * cx->n + sample];
+  fer__level_view v = fer__sample_view(cx->set, sample);
+  return fer__scan_lbp_code(&cx->pool->opt[feature], &v, 0);
+}
+
+static int subset_has(const uint32_t *subset, int code) {
+  return (subset[code >> 5] >> (code & 31)) & 1u;
 }
 
 static uint32_t order_key(float f) {
@@ -100,24 +118,12 @@ static void sort_feature(const stage_ctx *cx, size_t feature, sorted_entry *out,
   if (src != out) memcpy(out, src, n * sizeof *out);
 }
 
-/* The score of a split into a left part (lp, ln: weights of positives and
- * negatives) and a right part (rp, rn); larger is better. Inline, and
- * called with a constant `boost` from the loops below, so that each
- * variant's loop is compiled without a call or a switch in it (the split
- * search is where training spends its time). */
-static inline double criterion(int boost, double wp, double wn) {
-  switch (boost) {
-    case FER_BOOST_GENTLE: return wp + wn > 0 ? (wp - wn) * (wp - wn) / (wp + wn) : 0;
-    case FER_BOOST_REAL: return -sqrt(wp * wn);
-    default: return -(wp < wn ? wp : wn);
-  }
-}
-
 typedef struct split {
   double score;
   size_t feature;
   float threshold;
   int found;
+  uint32_t subset[FER__LBP_SUBSET_WORDS]; /* LBP: the codes going left */
 } split;
 
 /* Best threshold of one feature for the samples of item `item`. */
@@ -134,7 +140,8 @@ static inline void best_threshold_for(const stage_ctx *cx, const sorted_entry *e
     }
     if (!(e[k].value < e[k + 1].value)) continue;
     if (lp + ln <= 0 || (tp - lp) + (tn - ln) <= 0) continue;
-    double score = criterion(boost, lp, ln) + criterion(boost, tp - lp, tn - ln);
+    double score =
+        fer__boost_criterion(boost, lp, ln) + fer__boost_criterion(boost, tp - lp, tn - ln);
     if (!best->found || score > best->score) {
       /* A threshold t with v[k] < t <= v[k+1]: the midpoint unless float
        * rounding puts it on v[k]. */
@@ -163,6 +170,21 @@ static void best_threshold(const stage_ctx *cx, const sorted_entry *e, int32_t i
   }
 }
 
+/* The best LBP split of one feature for the samples of item `item`: the
+ * weights of each code's positives and negatives, then the categorical
+ * search. */
+static void best_subset(const stage_ctx *cx, int32_t item, split *best, size_t feature) {
+  double wp[256] = {0}, wn[256] = {0};
+  for (size_t i = 0; i < cx->n; i++) {
+    if (cx->slot[i] != item) continue;
+    int code = lbp_code(cx, feature, i);
+    if (i < cx->positives) wp[code] += cx->weight[i];
+    else wn[code] += cx->weight[i];
+  }
+  best->feature = feature;
+  best->found = fer__lbp_best_split(wp, wn, cx->boost, best->subset, &best->score);
+}
+
 static int better(const split *a, const split *b) {
   if (!a->found) return 0;
   if (!b->found) return 1;
@@ -171,7 +193,7 @@ static int better(const split *a, const split *b) {
 }
 
 static split find_split(const stage_ctx *cx, int32_t item, double tp, double tn) {
-  split best = {0, 0, 0, 0};
+  split best = {0};
   size_t features = cx->pool->count;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(cx->threads) if (cx->threads > 1)
@@ -181,19 +203,23 @@ static split find_split(const stage_ctx *cx, int32_t item, double tp, double tn)
 #ifdef _OPENMP
     t = omp_get_thread_num();
 #endif
-    split mine = {0, 0, 0, 0};
+    split mine = {0};
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 64)
 #endif
     for (long j = 0; j < (long)features; j++) {
-      const sorted_entry *e;
-      if ((size_t)j < cx->buffered) e = cx->sorted + (size_t)j * cx->n;
-      else {
-        sort_feature(cx, (size_t)j, cx->scratch[t], cx->scratch[t] + cx->n, cx->keys[t]);
-        e = cx->scratch[t];
+      split s = {0};
+      if (cx->pool->lbp) {
+        best_subset(cx, item, &s, (size_t)j);
+      } else {
+        const sorted_entry *e;
+        if ((size_t)j < cx->buffered) e = cx->sorted + (size_t)j * cx->n;
+        else {
+          sort_feature(cx, (size_t)j, cx->scratch[t], cx->scratch[t] + cx->n, cx->keys[t]);
+          e = cx->scratch[t];
+        }
+        best_threshold(cx, e, item, tp, tn, &s, (size_t)j);
       }
-      split s = {0, 0, 0, 0};
-      best_threshold(cx, e, item, tp, tn, &s, (size_t)j);
       if (better(&s, &mine)) mine = s;
     }
 #ifdef _OPENMP
@@ -209,6 +235,7 @@ typedef struct tree_build {
   fer__cascade_node nodes[MAX_TREE_NODES];
   size_t pool_feature[MAX_TREE_NODES]; /* each node's feature in the pool */
   float leaves[MAX_TREE_NODES + 1];
+  uint32_t subsets[MAX_TREE_NODES][FER__LBP_SUBSET_WORDS]; /* LBP nodes */
   int32_t node_count, leaf_count;
   int32_t leaf_of_item[2 * MAX_TREE_NODES + 1];
 } tree_build;
@@ -243,7 +270,7 @@ static fer_status grow_tree(const stage_ctx *cx, int depth, fer__train_model *mo
         if (i < cx->positives) tp += cx->weight[i];
         else tn += cx->weight[i];
       }
-    split s = {0, 0, 0, 0};
+    split s = {0};
     if (it->depth < depth && tp > 0 && tn > 0) s = find_split(cx, id, tp, tn);
     if (s.found) {
       int32_t node = tb->node_count++;
@@ -252,13 +279,17 @@ static fer_status grow_tree(const stage_ctx *cx, int depth, fer__train_model *mo
       tb->nodes[node].feature = fidx;
       tb->nodes[node].threshold = s.threshold;
       tb->pool_feature[node] = s.feature;
+      memcpy(tb->subsets[node], s.subset, sizeof s.subset);
       link_child(tb, it, node);
       int32_t left = item_count++, right = item_count++;
       items[left] = (item){it->depth + 1, node, 0};
       items[right] = (item){it->depth + 1, node, 1};
-      for (size_t i = 0; i < cx->n; i++)
-        if (cx->slot[i] == id)
-          cx->slot[i] = feature_value(cx, s.feature, i) < s.threshold ? left : right;
+      for (size_t i = 0; i < cx->n; i++) {
+        if (cx->slot[i] != id) continue;
+        int go_left = cx->pool->lbp ? subset_has(s.subset, lbp_code(cx, s.feature, i))
+                                    : feature_value(cx, s.feature, i) < s.threshold;
+        cx->slot[i] = go_left ? left : right;
+      }
     } else {
       if (id == 0)
         return fer__fail(FER_ERR_INTERNAL,
@@ -294,18 +325,28 @@ static fer_status grow_tree(const stage_ctx *cx, int depth, fer__train_model *mo
 }
 
 /* The tree's output on sample i of `set`, walked as the detector walks it
- * (left when the value is below the node threshold; child refs <= 0 are
- * leaves). */
+ * (left when the value is below the node threshold, or for LBP when the
+ * code is in the node's subset; child refs <= 0 are leaves). */
 static float tree_output(const tree_build *tb, const fer__feature_pool *pool,
                          const fer__sample_set *set, size_t i) {
   fer__level_view v = fer__sample_view(set, i);
   int32_t node = 0;
   for (;;) {
-    float value = fer__scan_haar_value(&pool->opt[tb->pool_feature[node]], &v, 0, set->inv_norm[i]);
-    int32_t next = value < tb->nodes[node].threshold ? tb->nodes[node].left : tb->nodes[node].right;
+    const fer__opt_feature *f = &pool->opt[tb->pool_feature[node]];
+    const fer__cascade_node *n = &tb->nodes[node];
+    int go_left = pool->lbp ? subset_has(tb->subsets[node], fer__scan_lbp_code(f, &v, 0))
+                            : fer__scan_haar_value(f, &v, 0, set->inv_norm[i]) < n->threshold;
+    int32_t next = go_left ? n->left : n->right;
     if (next <= 0) return tb->leaves[-next];
     node = next;
   }
+}
+
+/* A stage sum plus a leaf as the scan adds them: float leaves in double
+ * for Haar, in float for LBP stumps (OpenCV's choices; a float sum kept
+ * in a double is exact). */
+static double add_leaf(int lbp, double sum, float leaf) {
+  return lbp ? (double)((float)sum + leaf) : sum + leaf;
 }
 
 static int compare_double(const void *a, const void *b) {
@@ -333,10 +374,19 @@ fer_status fer__train_stage(const fer_cascade_trainer *tr, const fer__sample_set
   double min_hit = tr->values[FER_CASCADE_TRAIN_MIN_HIT_RATE];
   double max_fa = tr->values[FER_CASCADE_TRAIN_MAX_FALSE_ALARM];
   size_t budget = (size_t)tr->values[FER_CASCADE_TRAIN_BUFFER_MB] << 20;
-  cx.buffered = FER__MIN(pool->count, budget / (n * sizeof(sorted_entry)));
+  if (pool->lbp && depth > 1)
+    return fer__fail(FER_ERR_UNSUPPORTED,
+                     "cascade trainer: LBP trees of depth %d (LBP training makes stumps: depth 1)",
+                     depth);
+  /* Buffered: sorted values of Haar features, one-byte codes of LBP ones. */
+  size_t per_feature = pool->lbp ? n : n * sizeof(sorted_entry);
+  cx.buffered = FER__MIN(pool->count, budget / per_feature);
 
   fer_status st = FER_OK;
-  cx.sorted = fer__malloc(fer__mul_size(cx.buffered ? cx.buffered : 1, n * sizeof(sorted_entry)));
+  size_t slots = cx.buffered ? cx.buffered : 1;
+  if (pool->lbp) cx.codes = fer__malloc(fer__mul_size(slots, n));
+  cx.sorted = fer__malloc(pool->lbp ? sizeof(sorted_entry)
+                                    : fer__mul_size(slots, n * sizeof(sorted_entry)));
   cx.scratch = fer__calloc((size_t)threads, sizeof *cx.scratch);
   cx.keys = fer__calloc((size_t)threads, sizeof *cx.keys);
   cx.weight = fer__malloc(n * sizeof(double));
@@ -348,8 +398,8 @@ fer_status fer__train_stage(const fer_cascade_trainer *tr, const fer__sample_set
   size_t T = H ? H : P;
   double *pos_sums = fer__malloc((T ? T : 1) * sizeof(double));
   int32_t *leaf_of_sample = fer__malloc(n * sizeof(int32_t));
-  int ok = cx.sorted && cx.scratch && cx.keys && cx.weight && cx.slot && stage_sum && pos_sums &&
-           leaf_of_sample && held_sums;
+  int ok = (!pool->lbp || cx.codes) && cx.sorted && cx.scratch && cx.keys && cx.weight &&
+           cx.slot && stage_sum && pos_sums && leaf_of_sample && held_sums;
   for (int t = 0; ok && t < threads; t++) {
     cx.scratch[t] = fer__malloc(2 * n * sizeof(sorted_entry));
     cx.keys[t] = fer__malloc(2 * n * sizeof(uint32_t));
@@ -367,7 +417,15 @@ fer_status fer__train_stage(const fer_cascade_trainer *tr, const fer__sample_set
 #ifdef _OPENMP
     t = omp_get_thread_num();
 #endif
-    sort_feature(&cx, (size_t)j, cx.sorted + (size_t)j * n, cx.scratch[t], cx.keys[t]);
+    if (pool->lbp) {
+      fer__opt_feature f = pool->opt[j];
+      for (size_t i = 0; i < n; i++) {
+        fer__level_view v = fer__sample_view(set, i);
+        cx.codes[(size_t)j * n + i] = (uint8_t)fer__scan_lbp_code(&f, &v, 0);
+      }
+    } else {
+      sort_feature(&cx, (size_t)j, cx.sorted + (size_t)j * n, cx.scratch[t], cx.keys[t]);
+    }
   }
   for (size_t i = 0; i < n; i++) cx.weight[i] = i < P ? 0.5 / (double)P : 0.5 / (double)N;
 
@@ -378,18 +436,20 @@ fer_status fer__train_stage(const fer_cascade_trainer *tr, const fer__sample_set
     float leaf_values[MAX_TREE_NODES + 1];
     st = grow_tree(&cx, depth, model, &tb, leaf_of_sample, leaf_values);
     if (st != FER_OK) goto done;
-    st = fer__train_model_add_tree(model, tb.nodes, tb.node_count, tb.leaves);
+    st = fer__train_model_add_tree(model, tb.nodes, tb.node_count, tb.leaves,
+                                   pool->lbp ? &tb.subsets[0][0] : NULL);
     if (st != FER_OK) goto done;
     double wsum = 0;
     for (size_t i = 0; i < n; i++) {
       float h = leaf_values[leaf_of_sample[i]];
-      stage_sum[i] += h; /* as the detector: float leaves added in double */
+      stage_sum[i] = add_leaf(pool->lbp, stage_sum[i], h);
       double y = i < P ? 1.0 : -1.0;
       cx.weight[i] *= exp(-y * (double)h);
       wsum += cx.weight[i];
     }
     for (size_t i = 0; i < n; i++) cx.weight[i] /= wsum;
-    for (size_t i = 0; i < H; i++) held_sums[i] += tree_output(&tb, pool, held_out, i);
+    for (size_t i = 0; i < H; i++)
+      held_sums[i] = add_leaf(pool->lbp, held_sums[i], tree_output(&tb, pool, held_out, i));
 
     /* The largest float threshold that keeps min_hit of the positives
      * (held-out ones when there are some), stored (like OpenCV) as the
@@ -416,6 +476,7 @@ fer_status fer__train_stage(const fer_cascade_trainer *tr, const fer__sample_set
   }
   if (sums_out) memcpy(sums_out, stage_sum, n * sizeof(double));
 done:
+  fer__free(cx.codes);
   fer__free(cx.sorted);
   for (int t = 0; cx.scratch && t < threads; t++) fer__free(cx.scratch[t]);
   for (int t = 0; cx.keys && t < threads; t++) fer__free(cx.keys[t]);

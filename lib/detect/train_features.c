@@ -109,21 +109,30 @@ fer_status fer__feature_pool_build(fer__feature_pool *pool, int w, int h, int ti
     fer__free(b.items);
     return fer__fail(FER_ERR_OUT_OF_MEMORY, "cascade trainer: out of memory for features");
   }
-  if (max > 0 && b.count > max) {
+  return fer__feature_pool_finish(pool, b.items, b.count, FER_CASCADE_HAAR, w, h, max, seed,
+                                  stride);
+}
+
+fer_status fer__feature_pool_finish(fer__feature_pool *pool, fer__cascade_feature *items,
+                                    size_t count, int feature_type, int w, int h, size_t max,
+                                    uint64_t seed, size_t stride) {
+  memset(pool, 0, sizeof *pool);
+  if (max > 0 && count > max) {
     /* Selection sampling (Knuth's algorithm S): a uniform subset of `max`,
      * kept in enumeration order. */
     fer__rng rng;
     fer__rng_seed(&rng, seed ^ 0x66656174u);
     size_t kept = 0;
-    for (size_t i = 0; i < b.count && kept < max; i++) {
-      uint64_t left = b.count - i, need = max - kept;
-      if (fer__rng_next(&rng) % left < need) b.items[kept++] = b.items[i];
+    for (size_t i = 0; i < count && kept < max; i++) {
+      uint64_t left = count - i, need = max - kept;
+      if (fer__rng_next(&rng) % left < need) items[kept++] = items[i];
     }
-    b.count = kept;
+    count = kept;
   }
-  pool->features = b.items;
-  pool->count = b.count;
-  pool->opt = fer__calloc(b.count, sizeof *pool->opt);
+  pool->features = items;
+  pool->count = count;
+  pool->lbp = feature_type == FER_CASCADE_LBP;
+  pool->opt = fer__calloc(count ? count : 1, sizeof *pool->opt);
   if (!pool->opt) {
     fer__feature_pool_release(pool);
     return fer__fail(FER_ERR_OUT_OF_MEMORY, "cascade trainer: out of memory for features");
@@ -132,11 +141,11 @@ fer_status fer__feature_pool_build(fer__feature_pool *pool, int w, int h, int ti
    * cascade per feature would be wasteful, so share one plan of all. */
   fer_cascade c;
   memset(&c, 0, sizeof c);
-  c.feature_type = FER_CASCADE_HAAR;
+  c.feature_type = feature_type;
   c.window_width = w;
   c.window_height = h;
-  c.feature_count = (int32_t)b.count;
-  c.features = b.items;
+  c.feature_count = (int32_t)count;
+  c.features = items;
   c.max_nodes_per_tree = 2; /* no stump table needed */
   fer__scan_plan plan;
   memset(&plan, 0, sizeof plan);
@@ -145,7 +154,7 @@ fer_status fer__feature_pool_build(fer__feature_pool *pool, int w, int h, int ti
     fer__feature_pool_release(pool);
     return st;
   }
-  memcpy(pool->opt, plan.features, b.count * sizeof *pool->opt);
+  memcpy(pool->opt, plan.features, count * sizeof *pool->opt);
   fer__scan_plan_release(&plan);
   return FER_OK;
 }

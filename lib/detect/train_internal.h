@@ -3,15 +3,18 @@
  *
  *   train_params.c     the fer_cascade_trainer handle, settings, samples in
  *   train_features.c   the Haar feature pool of a window
+ *   train_features_lbp.c  the multi-block LBP feature pool of a window
  *   train_samples.c    a stage's training windows and their integral images
  *   train_bootstrap.c  hard negatives mined from the negative images
  *   train_boost.c      one boosted stage: sorted feature values, weak trees
+ *   train_boost_lbp.c  the categorical split of LBP stumps
  *   train_model.c      the growing cascade, its state file
  *   train_run.c        the stage loop
  */
 #ifndef FER_DETECT_TRAIN_INTERNAL_H
 #define FER_DETECT_TRAIN_INTERNAL_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +46,7 @@ typedef struct fer__feature_pool {
   fer__cascade_feature *features; /* descriptors, as a cascade stores them */
   fer__opt_feature *opt;          /* offsets for the sample stride */
   size_t count;
+  int lbp; /* multi-block LBP features, else Haar */
 } fer__feature_pool;
 
 /* Every Haar feature of the set fitting a w x h window on a grid of
@@ -51,6 +55,18 @@ typedef struct fer__feature_pool {
 fer_status fer__feature_pool_build(fer__feature_pool *pool, int w, int h, int tilted, int step,
                                    size_t max, uint64_t seed, size_t stride);
 void fer__feature_pool_release(fer__feature_pool *pool);
+/* Every multi-block LBP feature fitting a w x h window: a 3x3 grid of
+ * bw x bh blocks (3 bw <= w, 3 bh <= h) with its corner on a grid of
+ * `step`, sizes from 1 in steps of `step`, stored as a loaded LBP cascade
+ * stores them; then the same seeded subset and offsets as the Haar pool. */
+fer_status fer__feature_pool_build_lbp(fer__feature_pool *pool, int w, int h, int step,
+                                       size_t max, uint64_t seed, size_t stride);
+/* The part both pools share: takes `items` (fer__malloc'ed, owned by the
+ * pool from here on, also on failure), keeps the seeded subset of `max`
+ * and resolves the offsets with the scan's plan for `feature_type`. */
+fer_status fer__feature_pool_finish(fer__feature_pool *pool, fer__cascade_feature *items,
+                                    size_t count, int feature_type, int w, int h, size_t max,
+                                    uint64_t seed, size_t stride);
 
 /* ---- train_samples.c ----------------------------------------------------- */
 
@@ -88,25 +104,30 @@ typedef struct fer__train_model {
   fer__cascade_node *nodes;
   float *leaves;
   fer__cascade_feature *features;
+  uint32_t *subsets; /* lbp: FER__LBP_SUBSET_WORDS per node */
+  int lbp;           /* 0: a Haar cascade, 1: LBP */
   int32_t stage_count, tree_count, node_count, leaf_count, feature_count;
-  int32_t stage_cap, tree_cap, node_cap, leaf_cap, feature_cap;
+  int32_t stage_cap, tree_cap, node_cap, leaf_cap, feature_cap, subset_cap;
 } fer__train_model;
 
 void fer__train_model_release(fer__train_model *m);
 /* Index of `f` in the model's feature table (added when new); -1 on OOM. */
 int32_t fer__train_model_feature(fer__train_model *m, const fer__cascade_feature *f);
 /* Opens a stage / appends a tree with its nodes and leaves to the open
- * stage. Children in `nodes` use the cascade's convention. */
+ * stage. Children in `nodes` use the cascade's convention; `subsets`
+ * (LBP models only, else NULL) holds FER__LBP_SUBSET_WORDS per node. */
 fer_status fer__train_model_begin_stage(fer__train_model *m);
 fer_status fer__train_model_add_tree(fer__train_model *m, const fer__cascade_node *nodes,
-                                     int32_t node_count, const float *leaves);
+                                     int32_t node_count, const float *leaves,
+                                     const uint32_t *subsets);
 /* Sets the open stage's threshold (stored form: written value - 1e-5f). */
 void fer__train_model_set_stage_threshold(fer__train_model *m, float threshold);
 /* A validated fer_cascade copy of the finished stages (NULL model stages
  * -> FER_ERR_INVALID_ARGUMENT). */
 fer_status fer__train_model_to_cascade(const fer__train_model *m, int32_t stages,
                                        fer_cascade **out);
-/* Replaces the model with the stages of a cascade (state resume). */
+/* Replaces the model with the stages of a cascade (state resume), Haar or
+ * LBP as the cascade is. */
 fer_status fer__train_model_from_cascade(fer__train_model *m, const fer_cascade *c);
 
 /* ---- train_bootstrap.c --------------------------------------------------- */
@@ -139,5 +160,31 @@ typedef struct fer__stage_result {
 fer_status fer__train_stage(const fer_cascade_trainer *tr, const fer__sample_set *set,
                             const fer__sample_set *held_out, const fer__feature_pool *pool,
                             int threads, fer__train_model *model, fer__stage_result *result);
+
+/* ---- train_boost_lbp.c --------------------------------------------------- */
+
+/* The score of one side of a split with positive weight wp and negative
+ * weight wn for a boosting variant (larger is better; a split scores the
+ * sum of its two sides):
+ *   Gentle:   (wp - wn)^2 / (wp + wn), i.e. minus the side's weighted
+ *             squared error up to a constant (the response is +-1);
+ *   Real:     -sqrt(wp wn);   Discrete: -min(wp, wn).
+ * Inline, and called with a constant `boost` from the Haar split search's
+ * innermost loop, so that each variant's loop compiles without a call or
+ * a switch in it (the split search is where training spends its time). */
+static inline double fer__boost_criterion(int boost, double wp, double wn) {
+  switch (boost) {
+    case FER_BOOST_GENTLE: return wp + wn > 0 ? (wp - wn) * (wp - wn) / (wp + wn) : 0;
+    case FER_BOOST_REAL: return -sqrt(wp * wn);
+    default: return -(wp < wn ? wp : wn);
+  }
+}
+
+/* The best split of the 256 LBP codes given each code's positive and
+ * negative weight: the codes going left (leaf 0) into `subset`, the
+ * split's score into *score. Returns 0 (empty subset) when fewer than two
+ * codes carry weight, so that nothing can be split. */
+int fer__lbp_best_split(const double wp[256], const double wn[256], int boost,
+                        uint32_t subset[FER__LBP_SUBSET_WORDS], double *score);
 
 #endif

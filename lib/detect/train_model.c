@@ -1,9 +1,12 @@
 /* The cascade being trained, kept in growable arrays shaped like a
- * fer_cascade, and its conversion to and from a real one. */
+ * fer_cascade, and its conversion to and from a real one. An LBP model
+ * also keeps each node's 256-bit subset, as the cascade does. */
 #include <string.h>
 
 #include "core/core_internal.h"
 #include "detect/train_internal.h"
+
+#define SUBSET_BYTES (FER__LBP_SUBSET_WORDS * sizeof(uint32_t))
 
 /* Makes room for `extra` more items in a growable array. */
 static int grow(void **items, int32_t *capacity, int32_t count, int32_t extra, size_t item_size) {
@@ -23,10 +26,12 @@ void fer__train_model_release(fer__train_model *m) {
   fer__free(m->nodes);
   fer__free(m->leaves);
   fer__free(m->features);
-  int w = m->window_width, h = m->window_height;
+  fer__free(m->subsets);
+  int w = m->window_width, h = m->window_height, lbp = m->lbp;
   memset(m, 0, sizeof *m);
   m->window_width = w;
   m->window_height = h;
+  m->lbp = lbp;
 }
 
 int32_t fer__train_model_feature(fer__train_model *m, const fer__cascade_feature *f) {
@@ -48,11 +53,20 @@ fer_status fer__train_model_begin_stage(fer__train_model *m) {
 }
 
 fer_status fer__train_model_add_tree(fer__train_model *m, const fer__cascade_node *nodes,
-                                     int32_t node_count, const float *leaves) {
+                                     int32_t node_count, const float *leaves,
+                                     const uint32_t *subsets) {
+  if (m->lbp != (subsets != NULL))
+    return fer__fail(FER_ERR_INTERNAL, "cascade trainer: subsets %s for a %s model",
+                     subsets ? "given" : "missing", m->lbp ? "LBP" : "Haar");
   if (!grow((void **)&m->trees, &m->tree_cap, m->tree_count, 1, sizeof *m->trees) ||
       !grow((void **)&m->nodes, &m->node_cap, m->node_count, node_count, sizeof *m->nodes) ||
-      !grow((void **)&m->leaves, &m->leaf_cap, m->leaf_count, node_count + 1, sizeof *m->leaves))
+      !grow((void **)&m->leaves, &m->leaf_cap, m->leaf_count, node_count + 1, sizeof *m->leaves) ||
+      (m->lbp &&
+       !grow((void **)&m->subsets, &m->subset_cap, m->node_count, node_count, SUBSET_BYTES)))
     return fer__fail(FER_ERR_OUT_OF_MEMORY, "cascade trainer: out of memory");
+  if (m->lbp)
+    memcpy(&m->subsets[(size_t)m->node_count * FER__LBP_SUBSET_WORDS], subsets,
+           (size_t)node_count * SUBSET_BYTES);
   fer__cascade_tree *t = &m->trees[m->tree_count++];
   t->first_node = m->node_count;
   t->node_count = node_count;
@@ -81,7 +95,7 @@ fer_status fer__train_model_to_cascade(const fer__train_model *m, int32_t stages
   fer_cascade *c = fer__calloc(1, sizeof *c);
   if (!c) return fer__fail(FER_ERR_OUT_OF_MEMORY, "cascade trainer: out of memory");
   c->magic = FER__CASCADE_MAGIC;
-  c->feature_type = FER_CASCADE_HAAR;
+  c->feature_type = m->lbp ? FER_CASCADE_LBP : FER_CASCADE_HAAR;
   c->window_width = m->window_width;
   c->window_height = m->window_height;
   c->stage_count = stages;
@@ -96,6 +110,7 @@ fer_status fer__train_model_to_cascade(const fer__train_model *m, int32_t stages
     memcpy(c->nodes, m->nodes, (size_t)nodes * sizeof *c->nodes);
     memcpy(c->leaves, m->leaves, (size_t)leaves * sizeof *c->leaves);
     memcpy(c->features, m->features, (size_t)m->feature_count * sizeof *c->features);
+    if (m->lbp) memcpy(c->subsets, m->subsets, (size_t)nodes * SUBSET_BYTES);
     st = fer__cascade_validate(c, "cascade trainer");
   }
   if (st != FER_OK) {
@@ -110,7 +125,9 @@ fer_status fer__train_model_from_cascade(fer__train_model *m, const fer_cascade 
   fer__train_model_release(m);
   m->window_width = c->window_width;
   m->window_height = c->window_height;
-  if (!grow((void **)&m->stages, &m->stage_cap, 0, c->stage_count, sizeof *m->stages) ||
+  m->lbp = c->feature_type == FER_CASCADE_LBP;
+  if ((m->lbp && !grow((void **)&m->subsets, &m->subset_cap, 0, c->node_count, SUBSET_BYTES)) ||
+      !grow((void **)&m->stages, &m->stage_cap, 0, c->stage_count, sizeof *m->stages) ||
       !grow((void **)&m->trees, &m->tree_cap, 0, c->tree_count, sizeof *m->trees) ||
       !grow((void **)&m->nodes, &m->node_cap, 0, c->node_count, sizeof *m->nodes) ||
       !grow((void **)&m->leaves, &m->leaf_cap, 0, c->leaf_count, sizeof *m->leaves) ||
@@ -121,6 +138,7 @@ fer_status fer__train_model_from_cascade(fer__train_model *m, const fer_cascade 
   memcpy(m->nodes, c->nodes, (size_t)c->node_count * sizeof *m->nodes);
   memcpy(m->leaves, c->leaves, (size_t)c->leaf_count * sizeof *m->leaves);
   memcpy(m->features, c->features, (size_t)c->feature_count * sizeof *m->features);
+  if (m->lbp) memcpy(m->subsets, c->subsets, (size_t)c->node_count * SUBSET_BYTES);
   m->stage_count = c->stage_count;
   m->tree_count = c->tree_count;
   m->node_count = c->node_count;

@@ -27,7 +27,8 @@ static fer_status resume_from_state(fer_cascade_trainer *tr, fer__train_model *m
   fer_cascade *saved;
   fer_status st = fer_cascade_load(tr->state_path, &saved);
   if (st != FER_OK) return fer__fail_prefix(st, "cascade trainer state");
-  if (saved->feature_type != FER_CASCADE_HAAR || saved->window_width != model->window_width ||
+  int want_type = model->lbp ? FER_CASCADE_LBP : FER_CASCADE_HAAR;
+  if (saved->feature_type != want_type || saved->window_width != model->window_width ||
       saved->window_height != model->window_height) {
     fer_cascade_free(saved);
     return fer__fail(FER_ERR_FORMAT,
@@ -103,8 +104,15 @@ fer_status fer_cascade_trainer_run(fer_cascade_trainer *tr, fer_cascade **out) {
   if (!out) return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_cascade_trainer_run: NULL out");
   tr->message[0] = 0;
   int feature_set = fer__train_int(tr, FER_CASCADE_TRAIN_FEATURE_SET);
-  if (feature_set == FER_FEATURES_LBP)
-    return fer__fail(FER_ERR_UNSUPPORTED, "fer_cascade_trainer_run: LBP training is not implemented yet");
+  int lbp = feature_set == FER_FEATURES_LBP;
+  /* LBP nodes are trained as stumps only: deeper LBP trees would need the
+   * trainer to follow the scan's switch from float to double stage sums
+   * (it adds in float only when every tree of the cascade is a stump). */
+  if (lbp && fer__train_int(tr, FER_CASCADE_TRAIN_TREE_DEPTH) > 1)
+    return fer__fail(FER_ERR_UNSUPPORTED,
+                     "fer_cascade_trainer_run: LBP training makes stumps only (tree_depth %d, "
+                     "need 1)",
+                     fer__train_int(tr, FER_CASCADE_TRAIN_TREE_DEPTH));
   if (tr->positive_count == 0 || tr->negative_count == 0)
     return fer__fail(FER_ERR_INVALID_ARGUMENT,
                      "fer_cascade_trainer_run: %zu positives and %zu negative images (need both)",
@@ -125,6 +133,7 @@ fer_status fer_cascade_trainer_run(fer_cascade_trainer *tr, fer_cascade **out) {
   memset(&model, 0, sizeof model);
   model.window_width = w;
   model.window_height = h;
+  model.lbp = lbp;
   fer__feature_pool pool;
   memset(&pool, 0, sizeof pool);
   fer__sample_set set, held_out;
@@ -145,11 +154,13 @@ fer_status fer_cascade_trainer_run(fer_cascade_trainer *tr, fer_cascade **out) {
   norm_cascade.max_nodes_per_tree = 2;
 
   fer_status st = resume_from_state(tr, &model);
-  if (st == FER_OK)
-    st = fer__feature_pool_build(&pool, w, h, feature_set == FER_FEATURES_HAAR_ALL,
-                                 fer__train_int(tr, FER_CASCADE_TRAIN_POSITION_STEP),
-                                 (size_t)tr->values[FER_CASCADE_TRAIN_MAX_FEATURES], seed,
-                                 (size_t)w + 1);
+  int step = fer__train_int(tr, FER_CASCADE_TRAIN_POSITION_STEP);
+  size_t max_features = (size_t)tr->values[FER_CASCADE_TRAIN_MAX_FEATURES];
+  if (st == FER_OK && lbp)
+    st = fer__feature_pool_build_lbp(&pool, w, h, step, max_features, seed, (size_t)w + 1);
+  else if (st == FER_OK)
+    st = fer__feature_pool_build(&pool, w, h, feature_set == FER_FEATURES_HAAR_ALL, step,
+                                 max_features, seed, (size_t)w + 1);
   if (st == FER_OK) st = fer__scan_plan_build(&norm_plan, &norm_cascade, (size_t)w + 1);
   int cancelled = 0;
   for (int stage = model.stage_count; st == FER_OK && stage < stages; stage++) {

@@ -6,7 +6,7 @@ in the FER2013 folder layout; negatives are random textures named by a list
 file. The test trains small cascades and checks what a user relies on: the
 positive count the options imply, one progress line per stage, the written
 files (read back by fer detect, by an XML parser and by OpenCV when
-available), byte-identical reruns and resumes, and clear refusals of bad
+available) for Haar and LBP features, byte-identical reruns and resumes, and clear refusals of bad
 input without a crash (under ASan too: the jittered crops of --crop 0,0,48
 once read outside the 48x48 sample).
 
@@ -174,10 +174,10 @@ def read_files(prefix):
     return [open(path, "rb").read() for path in paths]
 
 
-def check_training(fer, tmp, train, samples):
+def check_training(fer, tmp, train, samples, name="a"):
     """One training: exit 0, the positive count, a progress line per stage,
     both files; their stage count read back by an XML parser and by OpenCV."""
-    prefix = os.path.join(tmp, "a")
+    prefix = os.path.join(tmp, name)
     r = run(train + ["--out", prefix, "--stages", str(STAGES)])
     out = r.stdout.decode()
     if not check(r.returncode == 0 and not is_crash(r), "training exits 0: %s" % r.stderr):
@@ -363,6 +363,8 @@ def bad_input_cases(tmp, pos, neg_list, rng, np):
         ("--neg-stride 0", ok + ["--neg-stride", "0"], 2, "--neg-stride"),
         ("--usage bogus", ok + ["--usage", "bogus"], 2, "--usage"),
         ("--boost bogus", ok + ["--boost", "bogus"], 2, "--boost"),
+        ("--features bogus", ok + ["--features", "bogus"], 2, "--features"),
+        ("LBP trees", ok + ["--features", "lbp", "--depth", "2"], 1, "stumps only"),
         ("--set unknown", ok + ["--set", "bogus=1"], 2, "bogus"),
         ("--out in a missing folder", ok + ["--out", os.path.join(tmp, "nodir", "c")], 1, "nodir"),
         ("corrupt state file", ok + ["--state", bad_state], 1, "bad_state"),
@@ -402,6 +404,12 @@ def main():
         if prefix:
             check_detection(fer, tmp, prefix, rng, np)
             check_determinism_and_resume(tmp, train, prefix)
+        # The same for a multi-block LBP cascade (--features lbp).
+        lbp = check_training(fer, tmp, train + ["--features", "lbp"], samples, "lbp")
+        if lbp:
+            check(ET.parse(lbp + ".xml").getroot().findtext("cascade/featureType") == "LBP",
+                  "--features lbp writes an LBP cascade")
+            check_detection(fer, tmp, lbp, rng, np)
         check_other_sources(fer, tmp, neg_list, rng, np)
         check_bad_input(fer, tmp, pos, neg_list, rng, np)
     print("%d failures" % failures, file=sys.stderr)

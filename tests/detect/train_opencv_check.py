@@ -3,7 +3,8 @@
 and find the same boxes as libfer on the same image.
 
 usage: train_opencv_check.py TEST_TRAIN_EXE
-Runs `TEST_TRAIN_EXE --export DIR` (cascade, scene, libfer's boxes), then
+TEST_TRAIN_EXE is test_train (a Haar cascade) or test_train_lbp (an LBP
+one). Runs `TEST_TRAIN_EXE --export DIR` (cascade, scene, libfer's boxes), then
 cv2.CascadeClassifier on the scene with libfer's default parameters
 (scaleFactor 1.1, minNeighbors 3). Exit 77 (skip) without cv2.
 """
