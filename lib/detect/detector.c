@@ -177,6 +177,22 @@ static int ensure(void **buf, size_t *cap, size_t need) {
   return 1;
 }
 
+/* ---- scan extent ----------------------------------------------------------- */
+
+/* The window rows of a level that OpenCV's detectMultiScale scans. It cuts
+ * every level into `stripes` bands (ceil(first level's window columns / 32),
+ * one count for all levels) of a whole number of steps, rounding the rows
+ * per step down, so the last row or two of window positions can lie past
+ * the last band and are never scanned. Scanning the same rows keeps the
+ * raw windows identical to OpenCV's. */
+static int scanned_rows(int rows, int step, int stripes) {
+  if (rows <= 0 || stripes <= 0) return 0;
+  long band = ((long)rows / step + stripes - 1) / stripes;
+  if (band < 1) band = 1;
+  long covered = band * step * stripes;
+  return covered < rows ? (int)covered : rows;
+}
+
 /* ---- scales ---------------------------------------------------------------- */
 
 /* Fills det->scales; returns the count, or -1 when there are too many. */
@@ -296,6 +312,7 @@ static fer_status detect(fer_detector *det, const uint8_t *gray, int w, int h, s
 
   /* The first scale gives the largest level; one integral stride for all. */
   int lw0 = (int)lrintf((float)w / det->scales[0]), lh0 = (int)lrintf((float)h / det->scales[0]);
+  int stripes = (FER__MAX(lw0 + 1 - c->window_width, 0) + 31) / 32;
   size_t istride = (size_t)lw0 + 1;
   size_t plane = istride * ((size_t)lh0 + 1);
   int planes = c->has_tilted ? 3 : 2;
@@ -365,7 +382,7 @@ static fer_status detect(fer_detector *det, const uint8_t *gray, int w, int h, s
     ls.level = (int)li;
     ls.step = scale >= 2 ? 1 : 2;
     ls.cols = FER__MAX(lw + 1 - c->window_width, 0);
-    ls.rows = FER__MAX(lh + 1 - c->window_height, 0);
+    ls.rows = scanned_rows(lh + 1 - c->window_height, ls.step, stripes);
     ls.scale = scale;
     ls.win_w = (int32_t)lrintf((float)c->window_width * scale);
     ls.win_h = (int32_t)lrintf((float)c->window_height * scale);
