@@ -175,7 +175,10 @@ fer_status fer__train_stage(const fer_cascade_trainer *tr, const fer__sample_set
 static inline double fer__boost_criterion(int boost, double wp, double wn) {
   switch (boost) {
     case FER_BOOST_GENTLE: return wp + wn > 0 ? (wp - wn) * (wp - wn) / (wp + wn) : 0;
-    case FER_BOOST_REAL: return -sqrt(wp * wn);
+    /* A side's weights come from totals minus running sums, so an empty
+     * side can be a rounding error below zero: sqrt of that is NaN, and a
+     * NaN score would win or lose every comparison by accident. */
+    case FER_BOOST_REAL: return wp > 0 && wn > 0 ? -sqrt(wp * wn) : 0;
     default: return -(wp < wn ? wp : wn);
   }
 }

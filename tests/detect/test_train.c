@@ -10,6 +10,7 @@
  * image (DIR/scene.pgm) and libfer's detections (DIR/libfer.txt) for
  * tests/detect/train_opencv_check.py.
  */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -43,6 +44,24 @@ static void test_boost_variants(void) {
 
 /* One stage trained through the internal pieces; the trainer's final stage
  * sums must equal the scan's, window by window, to the bit. */
+/* Each boosting criterion against its formula written out here, including
+ * a side whose weight is a rounding error below zero (an empty side, as
+ * total minus running sum gives it): the score must stay a number. */
+static void test_criteria(void) {
+  const double wp = 0.3, wn = 0.2;
+  CHECK(fabs(fer__boost_criterion(FER_BOOST_GENTLE, wp, wn) - 0.01 / 0.5) < 1e-15);
+  CHECK(fabs(fer__boost_criterion(FER_BOOST_REAL, wp, wn) + sqrt(0.06)) < 1e-15);
+  CHECK(fabs(fer__boost_criterion(FER_BOOST_DISCRETE, wp, wn) + 0.2) < 1e-15);
+  const int boosts[] = {FER_BOOST_GENTLE, FER_BOOST_REAL, FER_BOOST_DISCRETE};
+  for (int b = 0; b < 3; b++) {
+    double empty_negatives = fer__boost_criterion(boosts[b], 0.5, -1e-17);
+    double empty_positives = fer__boost_criterion(boosts[b], -1e-17, 0.5);
+    CHECK(isfinite(empty_negatives) && isfinite(empty_positives));
+    /* a pure side is at least as good as a mixed one of the same weight */
+    CHECK(empty_negatives >= fer__boost_criterion(boosts[b], 0.25, 0.25));
+  }
+}
+
 static void test_stage_sums_equal_detector(void) {
   for (int depth = 1; depth <= 2; depth++) {
     fer_cascade_trainer *tr = make_trainer(FER_BOOST_GENTLE, depth, 1);
@@ -223,6 +242,7 @@ int main(int argc, char **argv) {
     return failed;
   }
   RUN(test_misuse);
+  RUN(test_criteria);
   RUN(test_stage_sums_equal_detector);
   RUN(test_mining_samples_windows);
   RUN(test_threshold_on_held_out);
