@@ -94,7 +94,7 @@ class CascadeTrainer(Handle):
     """A ``fer_cascade_trainer``. Settings by keyword (``params()`` lists
     them with their bounds): ``window=(w, h)``, ``stages``,
     ``min_hit_rate``, ``max_false_alarm``, ``boost`` ("gentle", "real",
-    "discrete"), ``tree_depth``, ``feature_set`` ("haar", "haar_all"),
+    "discrete"), ``tree_depth``, ``feature_set`` ("haar", "haar_all", "lbp"),
     ``negatives``, ``positives``, ``max_weak``, ``max_features``,
     ``position_step``, ``buffer_mb``, ``threads``, ``seed``. One thread at a
     time."""

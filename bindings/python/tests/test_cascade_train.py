@@ -122,6 +122,36 @@ def test_opencv_loads_the_xml_and_finds_the_same_boxes(trained, tmp_path):
         sorted(map(tuple, cascade.detect(img, scale_factor=1.1, min_neighbors=3)))
 
 
+def test_lbp_training_from_python_and_opencv_reads_it(tmp_path):
+    """feature_set="lbp" trains a multi-block LBP cascade: it separates
+    held-out windows, and OpenCV loads its XML and finds the same boxes."""
+    positives, negatives = samples(1)
+    trainer = libfer.CascadeTrainer(feature_set="lbp", **SETTINGS)
+    cascade = trainer.add_positives(positives).add_negatives(negatives).run()
+    assert cascade.feature_type == "lbp" and cascade.stage_count == 3
+    det = cascade.detector(raw=1)
+    held_pos, held_neg = samples(2)
+    assert sum(accepts(det, p) for p in held_pos[:200]) >= 180
+    # windows cut from held-out negative images: 3 stages at a false-alarm
+    # rate of at most 0.5 each keep about an eighth of them
+    rng = np.random.default_rng(5)
+    windows = []
+    for _ in range(400):
+        img = held_neg[rng.integers(0, len(held_neg))]
+        y, x = rng.integers(0, img.shape[0] - WIN, 2)
+        windows.append(np.ascontiguousarray(img[y:y + WIN, x:x + WIN]))
+    assert sum(accepts(det, w) for w in windows) <= 50
+    cv2 = pytest.importorskip("cv2")
+    path = tmp_path / "lbp.xml"
+    cascade.save_xml(str(path))
+    theirs = cv2.CascadeClassifier(str(path))
+    assert not theirs.empty()
+    img = scene()
+    ours = sorted(map(tuple, cascade.detect(img, scale_factor=1.1, min_neighbors=3)))
+    boxes = theirs.detectMultiScale(img, scaleFactor=1.1, minNeighbors=3)
+    assert ours and sorted(tuple(int(v) for v in b) for b in boxes) == ours
+
+
 def test_stop_and_resume_from_the_state_file_equals_one_run(trained, tmp_path):
     positives, negatives = samples(1)
     state = tmp_path / "cascade.state"
