@@ -52,23 +52,21 @@ int fer__lbp_best_split(const double wp[256], const double wn[256], int boost,
   memset(subset, 0, FER__LBP_SUBSET_WORDS * sizeof *subset);
   if (m < 2) return 0;
   qsort(order, (size_t)m, sizeof *order, compare_code_mean);
-  /* The high side's weights summed from the top rather than as total minus
-   * low side: a difference can come out a hair below zero where the side
-   * has no negative (or positive) at all, and sqrt of it is NaN (Real). */
-  double hp[257], hn[257];
-  hp[m] = hn[m] = 0;
-  for (int k = m - 1; k >= 0; k--) {
-    hp[k] = hp[k + 1] + wp[order[k].code];
-    hn[k] = hn[k + 1] + wn[order[k].code];
+  /* Cut after position k: codes order[0..k] on the low side, the rest
+   * (total minus low, as the Haar search does; fer__boost_criterion takes
+   * a side that rounds a hair below zero) on the high side. */
+  double tp = 0, tn = 0;
+  for (int k = 0; k < m; k++) {
+    tp += wp[order[k].code];
+    tn += wn[order[k].code];
   }
-  /* Cut after position k: codes order[0..k] on the low side. */
   double lp = 0, ln = 0, best = 0;
   int cut = -1;
   for (int k = 0; k + 1 < m; k++) {
     lp += wp[order[k].code];
     ln += wn[order[k].code];
     double s =
-        fer__boost_criterion(boost, lp, ln) + fer__boost_criterion(boost, hp[k + 1], hn[k + 1]);
+        fer__boost_criterion(boost, lp, ln) + fer__boost_criterion(boost, tp - lp, tn - ln);
     if (cut < 0 || s > best) {
       best = s;
       cut = k;
