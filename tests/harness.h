@@ -117,10 +117,10 @@ static inline const char *harness_shared_data(void) {
   return dir;
 }
 
-/* Folder of committed test fixtures (tests/data). */
+/* Folder of committed test fixtures (tests/fixtures). */
 static inline const char *harness_fixtures(void) {
   const char *dir = getenv("FER_TEST_DATA");
-  return dir ? dir : "tests/data";
+  return dir ? dir : "tests/fixtures";
 }
 
 #endif

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes tests/data/nn/golden_<net>.txt: PyTorch's view of the four
+"""Writes tests/fixtures/nn/golden_<net>.txt: PyTorch's view of the four
 reference networks, for tests/nn/test_golden.c.
 
 Each network is written down here independently of libfer's architecture

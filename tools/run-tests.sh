@@ -43,7 +43,7 @@ if command -v clang >/dev/null 2>&1; then
     CC=clang CXX=clang++ meson setup build-ci-asan -Db_sanitize=address,undefined \
       -Db_lundef=false -Dfuzzers=disabled -Dbuildtype=debugoptimized -Dc_args=-fno-sanitize-recover=undefined
   ninja -C build-ci-asan
-  run_suite build-ci-asan --no-suite consumers --no-suite abi --no-suite slow --no-suite data \
+  run_suite build-ci-asan --no-suite consumers --no-suite abi --no-suite slow --no-suite shared-data \
     --timeout-multiplier 4
   summary="$summary asan+ubsan:ok"
 

@@ -252,7 +252,7 @@ int fer__scan_row(const fer__scan_plan *plan, const fer__level_view *v, size_t r
   return fer__scan_row_scalar(plan, v, row_offset, cols, step, xs, scores);
 }
 
-/* ---- Access for the trainer (lib/detect/train_*.c) ---------------------- */
+/* ---- Access for the cascade trainer (lib/cascade_train/) -------------- */
 
 float fer__scan_inv_norm(const fer__scan_plan *plan, const fer__level_view *v, size_t offset) {
   return fer__window_inv_norm(plan, v->sum + offset, v->sqsum + offset);

@@ -1,8 +1,8 @@
 /*
  * The CNN engine's insides, shared by the files of lib/nn/ and by the
- * training loop: the model and layer records, the layer ops table, the
- * workspace, and the (de)serialisation of optimizer and schedule state for
- * resumable training-state files. Nothing here is exported.
+ * training code built on it (lib/train/): the model and layer records, the
+ * layer ops table, the workspace, the loss. Nothing here is exported, and
+ * nothing here knows about optimisers or the fit loop (lib/train/).
  */
 #ifndef FER_NN_INTERNAL_H
 #define FER_NN_INTERNAL_H
@@ -15,8 +15,6 @@
 #include "util/buffer.h"
 
 #define FER__MODEL_MAGIC 0x4D524546u     /* catches freed or foreign pointers */
-#define FER__OPTIMIZER_MAGIC 0x54504F46u
-#define FER__SCHEDULE_MAGIC 0x48435346u
 #define FER__PREDICTOR_MAGIC 0x44525046u
 
 /* The current model file format version (docs/model-format.md). */
@@ -239,52 +237,19 @@ const float *fer__forward(const fer_model *m, fer__workspace *ws,
 /* Index of the first layer of the loss's logits: the final softmax, when
  * there is one, is fused into the loss. */
 int fer__logits_layers(const fer_model *m);
-
-/* ------------------------------------------------------------------------
- * Optimizer and schedule (state serialisable for resumable training)
- * ------------------------------------------------------------------------ */
-struct fer_optimizer {
-  uint32_t magic;
-  fer_optimizer_kind kind;
-  double lr, momentum, nesterov, beta1, beta2, epsilon, weight_decay,
-      clip_norm;
-  long steps;
-  size_t size;  /* floats per moment buffer, 0 before the first step */
-  float *m1;    /* momentum / first moment */
-  float *m2;    /* second moment (Adam) */
-};
-
-/* Applies one update to m's trainable tensors from `grads` (flat, in the
- * model's trainable index space). */
-fer_status fer__optimizer_update(fer_optimizer *opt, fer_model *m,
-                                 float *grads);
-
-/* Appends the optimizer's full state (kind, settings, step count, moments)
- * to `out`, little-endian, self-delimiting: tag "OPT1", u32 byte length,
- * payload. fer__optimizer_restore reads it back into `opt` (which must be of
- * the same kind), advancing *offset; FER_ERR_FORMAT / TRUNCATED on bad data. */
-void fer__optimizer_serialize(const fer_optimizer *opt, fer__buf *out);
-fer_status fer__optimizer_restore(fer_optimizer *opt, const uint8_t *data,
-                                  size_t size, size_t *offset);
-
-struct fer_schedule {
-  uint32_t magic;
-  fer_schedule_kind kind;
-  double step_size, gamma, t_max, min_lr, factor, patience, mode_max,
-      threshold, cooldown;
-  /* State. */
-  long epoch;        /* fer_schedule_step calls so far */
-  double base_lr;    /* optimizer's rate at the first call */
-  double best;       /* plateau: best metric so far */
-  long bad_epochs;   /* plateau: epochs since the best */
-  long cooldown_left;
-  double current_lr;
-};
-
-/* Same framing as the optimizer, tag "SCH1". */
-void fer__schedule_serialize(const fer_schedule *s, fer__buf *out);
-fer_status fer__schedule_restore(fer_schedule *s, const uint8_t *data,
-                                 size_t size, size_t *offset);
+/* The logits the loss reads after fer__forward on input x (x itself for a
+ * model with no layer before the fused softmax). */
+const float *fer__logits_of(const fer_model *m, const float *x);
+/* Checks a batch for fer_model_forward/evaluate/train_step (`who` names the
+ * caller in the message); labels are required when need_labels is set. */
+fer_status fer__check_batch(fer_model *m, const char *who, const float *x,
+                            const int32_t *labels, int n, int need_labels);
+/* Softmax cross-entropy with label smoothing and class weights: the mean
+ * loss over the batch; writes dL/dz when dz is not NULL and the count of
+ * correct argmax predictions to *correct. */
+double fer__cross_entropy(const float *z, int n, int K, const int32_t *labels,
+                          float smoothing, const float *class_weights,
+                          float *dz, int *correct);
 
 /* ------------------------------------------------------------------------
  * Float16 (IEEE binary16), round to nearest even.

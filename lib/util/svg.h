@@ -1,6 +1,6 @@
 /* A small SVG writer: shapes and text appended to a fer__buf, with text
  * escaped for XML. Coordinates are user units (pixels); colours are CSS
- * strings such as "#1f77b4". Charts are built from these in lib/nn/. */
+ * strings such as "#1f77b4". Charts are built from these in lib/report/. */
 #ifndef FER_UTIL_SVG_H
 #define FER_UTIL_SVG_H
 

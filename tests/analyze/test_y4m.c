@@ -1,5 +1,5 @@
 /* The Y4M reader and writer against fixtures written by
- * tests/data/video/make_fixtures.py (OpenCV and numpy references), round
+ * tests/fixtures/video/make_fixtures.py (OpenCV and numpy references), round
  * trips, pipes, and broken streams cut or corrupted at every byte. */
 #include <pthread.h>
 #include <signal.h>

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes tests/data/detect/group_cases.txt: inputs and cv2.groupRectangles
+"""Writes tests/fixtures/detect/group_cases.txt: inputs and cv2.groupRectangles
 outputs (OpenCV 4.6) that test_group.c compares fer__group_rectangles with.
 
 Format, one case after another:

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes tests/data/detect/photo_boxes.txt: OpenCV 4.6's detections on the
+"""Writes tests/fixtures/detect/photo_boxes.txt: OpenCV 4.6's detections on the
 first 10 photos of ../shared/data/faces (colour, as cv2.imread reads them),
 for test_detect_photos.c. Only box numbers are committed, never the photos.
 

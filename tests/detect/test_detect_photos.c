@@ -1,6 +1,6 @@
 /* Real photos (when ../shared/data is present): libfer on the decoded
  * colour JPEG must give exactly OpenCV 4.6's boxes, recorded by
- * gen_photo_boxes.py in tests/data/detect/photo_boxes.txt. */
+ * gen_photo_boxes.py in tests/fixtures/detect/photo_boxes.txt. */
 #include "core/core_internal.h"
 #include "harness.h"
 

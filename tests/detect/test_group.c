@@ -1,4 +1,4 @@
-/* Grouping against cv2.groupRectangles: tests/data/detect/group_cases.txt
+/* Grouping against cv2.groupRectangles: tests/fixtures/detect/group_cases.txt
  * holds inputs and OpenCV 4.6's outputs, written by gen_group_cases.py. */
 #include "detect/detect_internal.h"
 #include "core/core_internal.h"

@@ -9,7 +9,7 @@
 
 #include "harness.h"
 
-/* Reads tests/data/image/<name> into a malloc'ed buffer; NULL when absent. */
+/* Reads tests/fixtures/image/<name> into a malloc'ed buffer; NULL when absent. */
 static inline uint8_t *fixture_read(const char *name, size_t *size) {
   char path[4096];
   snprintf(path, sizeof path, "%s/image/%s", harness_fixtures(), name);
@@ -64,7 +64,7 @@ static inline fer_image *make_test_image(int w, int h, int channels) {
 
 #endif
 
-/* Checks every file of tests/data/image/codec/manifest.txt whose name ends
+/* Checks every file of tests/fixtures/image/codec/manifest.txt whose name ends
  * in one of `suffixes` (space separated) against the reference pixels that
  * Pillow or ImageMagick decoded. Returns the number of files checked. */
 static inline int check_manifest(const char *suffixes) {

@@ -1,7 +1,7 @@
 /* The gzip reader on plain files and on gzip files written by Python's gzip
  * module (and by hand for every header field), multi-member files, padding,
  * corrupted CRCs; read_line; our gzip writer read back by us and by Python.
- * Fixtures: tests/data/deflate/make_fixtures.py. */
+ * Fixtures: tests/fixtures/deflate/make_fixtures.py. */
 #include "harness.h"
 
 #include "core/core_internal.h"

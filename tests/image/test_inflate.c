@@ -1,5 +1,5 @@
 /* Inflate against streams written by Python's zlib (and hand-made ones that
- * zlib checks), tests/data/deflate/make_fixtures.py: one-shot, streaming
+ * zlib checks), tests/fixtures/deflate/make_fixtures.py: one-shot, streaming
  * byte by byte, corrupt and truncated input, the output limit. */
 #include "harness.h"
 

@@ -1,7 +1,7 @@
 /*
  * The JPEG decoder against Pillow (libjpeg-turbo): every fixture in
- * tests/data/jpeg/manifest.txt is decoded and compared with the pixels
- * Pillow decoded from the same file (tests/data/jpeg/generate.py).
+ * tests/fixtures/jpeg/manifest.txt is decoded and compared with the pixels
+ * Pillow decoded from the same file (tests/fixtures/jpeg/generate.py).
  * Gray files must match exactly, colour ones within +-1 (the tolerance
  * column of the manifest), and the EXIF orientation must be Pillow's.
  */

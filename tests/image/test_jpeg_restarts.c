@@ -1,5 +1,5 @@
 /* Restart markers whose numbers are wrong (made by
- * tests/data/jpeg/make_renumbered_restarts.py from committed fixtures):
+ * tests/fixtures/jpeg/make_renumbered_restarts.py from committed fixtures):
  * libfer must give exactly the pixels Pillow (libjpeg-turbo) decodes from
  * the same damaged bytes, which the script stored beside each file. Those
  * with a marker one or two ahead or behind differ from the undamaged image

@@ -1,5 +1,5 @@
 /* Caller pixel formats: packed layouts against a naive reference, strides,
- * validation, and YUV 4:2:0 against OpenCV (tests/data/image/yuv). */
+ * validation, and YUV 4:2:0 against OpenCV (tests/fixtures/image/yuv). */
 #include "image_test_util.h"
 
 #include "core/core_internal.h"

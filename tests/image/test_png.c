@@ -1,5 +1,5 @@
 /* PNG decoder against files written by PIL and ImageMagick (reference
- * pixels decoded by PIL, tests/data/png/make_fixtures.py), hostile input,
+ * pixels decoded by PIL, tests/fixtures/png/make_fixtures.py), hostile input,
  * and the encoder read back by our decoder and by PIL. */
 #include "harness.h"
 

@@ -1,4 +1,4 @@
-/* Resizing against cv2.resize outputs (tests/data/image/resize, written by
+/* Resizing against cv2.resize outputs (tests/fixtures/image/resize, written by
  * make_fixtures.py from the same procedural pictures built here). Prints,
  * per case, the fraction of samples equal to OpenCV's and within +-1. */
 #include "image_test_util.h"

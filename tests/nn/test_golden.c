@@ -1,6 +1,6 @@
 /* The four reference networks against PyTorch: layer shapes and parameter
  * counts, eval-mode outputs and one training step, from the fixtures that
- * tools/gen_nn_golden.py wrote (tests/data/nn/golden_<net>.txt). Weights
+ * tools/gen_nn_golden.py wrote (tests/fixtures/nn/golden_<net>.txt). Weights
  * and inputs are rebuilt here from the generator's counter hash.
  *
  * Tolerances: eval logits 2e-4 and probabilities 5e-5 absolute (float32
