@@ -235,11 +235,11 @@ FER_API void fer_model_get_preprocessing(const fer_model *m, float *scale,
  *   that brings its sharpness to the limit or below. Sharpness is the mean
  *   absolute difference of horizontally and vertically adjacent values
  *   divided by the image's standard deviation, so it ignores contrast.
- *   A model trained on soft images (FER2013's Training split is much
- *   blurrier than its PublicTest split and than real photographs) then sees
- *   inputs as soft as the ones it learnt from. The training loop's own
- *   batches skip it (they define the softness; its validation batches get
- *   it like any input). 0 turns it off.
+ *   A model trained on soft images (a training set blurrier than the
+ *   photographs it will be used on) then sees inputs as soft as the ones it
+ *   learnt from. The training loop's own batches skip it (they define the
+ *   softness; its validation batches get it like any input). 0 (the
+ *   default) turns it off; the shipped model does not use it.
  * Stored in model files (format version 2). */
 #define FER_NORM_STANDARDIZE 1u
 FER_API fer_status fer_model_set_image_normalization(fer_model *m,
