@@ -5,7 +5,8 @@ data sets, the Viola-Jones detector and the face analyzer. Only the
 standard library is required; numpy is used (zero-copy) when installed.
 
     import libfer
-    img = libfer.Image.load("photo.jpg")
+    faces = libfer.analyze("photo.jpg")     # or an array, a PIL image, bytes
+    print(faces[0].label, faces[0].box)
 """
 
 from . import errors
@@ -22,10 +23,10 @@ from .trainer import Trainer, balanced_class_weights, train_state_version, valid
 from .detect import Cascade, Detector
 from .video import Tracker, Y4MReader, Y4MWriter
 from .cascade_train import CascadeTrainer, StageProgress, train_cascade
-from .analyze import (Analyzer, Face, analyze, expression_color, has_default_cascade,
-                      has_default_model)
+from .analyze import (Analyzer, Face, Faces, analyze, annotate, expression_color,
+                      has_default_cascade, has_default_model, to_fer)
 
-__all__ = ["Analyzer", "Face", "analyze", "has_default_model", "has_default_cascade",
+__all__ = ["Analyzer", "Face", "Faces", "analyze", "annotate", "to_fer", "has_default_model", "has_default_cascade",
            "expression_color", "CascadeTrainer", "StageProgress", "train_cascade",
            "Cascade", "Detector", "Tracker", "Y4MReader", "Y4MWriter", "Image",
            "Model", "Predictor", "image_sharpness", "Optimizer", "Schedule", "Dataset", "Augment",

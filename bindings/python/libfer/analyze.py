@@ -2,9 +2,11 @@
 draw the results, as ``fer analyze`` does."""
 
 import ctypes
+import threading
 import weakref
 
 from . import _lib, errors
+from ._inputs import to_image
 from ._handle import Handle
 from ._lib import c_double, c_int, c_ptr, c_size, c_status, c_str, signature, Rect
 
@@ -45,14 +47,86 @@ _KEYS = {"scale_factor": 1, "min_neighbors": 2, "min_size": 3, "max_size": 4, "m
 class Face:
     """One analysed face: ``box`` (x, y, w, h), ``label``, ``index``,
     ``confidence``, ``probabilities`` ({class name: probability}),
-    ``neighbors`` and ``detector_score``."""
+    ``neighbors`` and ``detector_score``. ``to_dict()`` gives plain Python
+    values (JSON-ready); in a notebook a face shows its probabilities as a
+    bar chart."""
 
     __slots__ = ("box", "label", "index", "confidence", "probabilities", "neighbors",
-                 "detector_score", "_record")
+                 "detector_score", "_record", "_analyzer")
 
     def __repr__(self):
         return "Face(box=%r, label=%r, confidence=%.3f)" % (self.box, self.label,
                                                             self.confidence)
+
+    def to_dict(self):
+        """{"box": [x, y, w, h], "label", "index", "confidence",
+        "probabilities": {name: p}, "neighbors", "detector_score"} with
+        plain ints, floats and strs (``json.dumps`` takes it as it is)."""
+        return {"box": [int(v) for v in self.box], "label": self.label,
+                "index": int(self.index), "confidence": float(self.confidence),
+                "probabilities": {name: float(p) for name, p in self.probabilities.items()},
+                "neighbors": int(self.neighbors), "detector_score": float(self.detector_score)}
+
+    def _repr_svg_(self):
+        from . import _display
+        return _display.faces_svg([self])
+
+
+class Faces(list):
+    """The faces found in one image: a list of ``Face`` (largest first, as
+    the detector found them; empty when there is none) that also knows its
+    ``image`` (the libfer.Image analysed, as it is when used). In a
+    notebook it shows the annotated image and a probability bar chart per
+    face."""
+
+    def __init__(self, faces=(), image=None):
+        list.__init__(self, faces)
+        self.image = image
+
+    def to_fer(self, decimals=None):
+        """The list in the ``fer`` package's shape; see ``libfer.to_fer``."""
+        return to_fer(self, decimals)
+
+    def to_dicts(self):
+        """``[face.to_dict() for face in self]``."""
+        return [face.to_dict() for face in self]
+
+    def annotate(self):
+        """A new RGB image: the analysed image with boxes and labels."""
+        if self.image is None:
+            raise errors.MisuseError("these faces carry no image; use libfer.annotate(image, "
+                                     "faces)", errors.MISUSE)
+        return annotate(self.image, self)
+
+    def _shown_image(self):
+        if self.image is None or self.image.closed:
+            return None
+        return self.annotate()
+
+    def _repr_png_(self):
+        shown = self._shown_image()
+        return None if shown is None else shown.encode("png")
+
+    def _repr_svg_(self):
+        from . import _display
+        return _display.faces_svg(self, self._shown_image())
+
+
+def to_fer(faces, decimals=None):
+    """Faces in the shape the ``fer`` package's ``detect_emotions`` returns:
+    ``[{"box": [x, y, w, h], "emotions": {"angry": p, ..., "neutral": p}}]``,
+    so code written against that package keeps working. ``fer`` rounds the
+    probabilities to 2 decimals; pass ``decimals=2`` to get the same."""
+    out = []
+    for face in faces:
+        if not isinstance(face, Face):
+            raise errors.UnsupportedInputError(
+                "to_fer takes the Face objects that analyze() returns, not %s"
+                % type(face).__name__, errors.INVALID_ARGUMENT)
+        emotions = {name: float(p) if decimals is None else round(float(p), decimals)
+                    for name, p in face.probabilities.items()}
+        out.append({"box": [int(v) for v in face.box], "emotions": emotions})
+    return out
 
 
 def expression_color(label, index=0):
@@ -179,9 +253,13 @@ class Analyzer(Handle):
         fn = _lib.fn("fer_analyzer_class_name")
         return [fn(self._h, i).decode() for i in range(self.num_classes)]
 
-    def analyze(self, image):
-        """The faces of ``image`` (a libfer.Image), largest first as found;
-        an image without faces gives []."""
+    def analyze(self, image, channel_order="RGB"):
+        """The faces of ``image``, largest first as found, as ``Faces`` (a
+        list of ``Face``; an image without faces gives an empty one).
+        ``image``: a path, encoded bytes, a numpy uint8 array (H x W, H x W
+        x 3 or x 4 in ``channel_order``: "RGB", or "BGR" for OpenCV), a PIL
+        image or a libfer.Image."""
+        image = to_image(image, channel_order, "Analyzer.analyze")
         count = c_size()
         k = self.num_classes
         while True:
@@ -193,18 +271,14 @@ class Analyzer(Handle):
                 continue
             _lib.check(status, "fer_analyzer_run")
             break
-        return self._faces_at(0, count.value)
+        return Faces(self._faces_at(0, count.value), image)
 
-    def analyze_batch(self, images):
+    def analyze_batch(self, images, channel_order="RGB"):
         """The faces of each image of ``images`` in one call: a list (one
-        per image) of lists of ``Face``; an image without faces gives []."""
-        from .image import Image
-        images = list(images)
-        for i, image in enumerate(images):
-            if not isinstance(image, Image):
-                raise errors.InvalidArgumentError(
-                    "analyze_batch takes libfer.Image objects; image %d is %s"
-                    % (i, type(image).__name__), errors.INVALID_ARGUMENT)
+        per image) of ``Faces``; an image without faces gives an empty one.
+        Each image is anything ``analyze`` takes."""
+        images = [to_image(image, channel_order, "Analyzer.analyze_batch (image %d)" % i)
+                  for i, image in enumerate(images)]
         handles = (c_ptr * max(1, len(images)))(*[image._h for image in images])
         counts = (c_size * max(1, len(images)))()
         total = c_size()
@@ -221,7 +295,7 @@ class Analyzer(Handle):
             break
         out, start = [], 0
         for i in range(len(images)):
-            out.append(self._faces_at(start, counts[i]))
+            out.append(Faces(self._faces_at(start, counts[i]), images[i]))
             start += counts[i]
         return out
 
@@ -241,18 +315,83 @@ class Analyzer(Handle):
             face.neighbors = rec.neighbors
             face.detector_score = rec.detector_score
             face._record = _Face.from_buffer_copy(rec)
+            face._analyzer = self
             faces.append(face)
         return faces
 
     def annotate(self, image, faces):
-        """Draw boxes and "label NN%" tags on ``image`` in place; returns it."""
+        """Draw boxes and "label NN%" tags on ``image`` (a libfer.Image) in
+        place; returns it. ``libfer.annotate`` makes a new image instead."""
+        faces = list(faces)
+        for face in faces:
+            if not isinstance(face, Face):
+                raise errors.UnsupportedInputError(
+                    "annotate takes the Face objects that analyze() returns, not %s"
+                    % type(face).__name__, errors.INVALID_ARGUMENT)
         records = (_Face * max(1, len(faces)))(*[f._record for f in faces])
         _lib.call("fer_analyzer_annotate", self._h, image._h, records, len(faces))
         return image
 
 
-def analyze(image, **params):
-    """The faces of ``image`` with the built-in model and cascade (see
-    ``Analyzer``); a new analyzer per call, so it is safe from any thread."""
-    with Analyzer(**params) as analyzer:
-        return analyzer.analyze(image)
+# One analyzer per thread for analyze() and annotate(): made on first use
+# (the built-in model and cascade), kept for the thread's life, so that a
+# video loop does not rebuild it for every frame.
+_per_thread = threading.local()
+
+
+def _thread_analyzer():
+    analyzer = getattr(_per_thread, "analyzer", None)
+    if analyzer is None or analyzer.closed:
+        analyzer = Analyzer()
+        _per_thread.analyzer = analyzer
+        _per_thread.defaults = {name: analyzer.get(name) for name in _KEYS}
+    return analyzer
+
+
+def analyze(image, channel_order="RGB", **params):
+    """The faces of ``image`` with the built-in model and cascade, as
+    ``Faces`` (a list of ``Face``). ``image`` is a path, encoded bytes, a
+    numpy uint8 array (H x W gray, H x W x 3 or H x W x 4 in
+    ``channel_order``: "RGB" by default, "BGR" for arrays from OpenCV), a
+    PIL image or a libfer.Image. ``params`` are the ``Analyzer`` settings
+    for this call (scale_factor, min_neighbors, min_size, max_size,
+    margin); the others keep their defaults. Safe from any thread (one
+    analyzer per thread, kept between calls)."""
+    image = to_image(image, channel_order, "analyze")
+    analyzer = _thread_analyzer()
+    settings = dict(_per_thread.defaults)
+    settings.update(params)
+    analyzer.set(**settings)
+    return analyzer.analyze(image, channel_order)
+
+
+def annotate(image, faces, channel_order="RGB"):
+    """A new RGB libfer.Image: ``image`` (anything ``analyze`` takes; it is
+    not changed) with each face's box and "label NN%" drawn in the colour of
+    its expression, as ``fer analyze --annotate`` draws them. ``faces`` are
+    Face objects from ``analyze``. The result saves with ``.save("x.png")``
+    or ``.save("x.jpg")`` and converts with ``.to_array()`` (RGB) or
+    ``.to_array("BGR")`` for OpenCV."""
+    faces = list(faces)
+    picture = to_image(image, channel_order, "annotate").to_rgb()
+    groups = {}
+    for face in faces:
+        if not isinstance(face, Face):
+            raise errors.UnsupportedInputError(
+                "annotate takes the Face objects that analyze() returns, not %s"
+                % type(face).__name__, errors.INVALID_ARGUMENT)
+        analyzer = getattr(face, "_analyzer", None)
+        if analyzer is None or analyzer.closed:
+            # Its analyzer is gone: the built-in one draws it if it names
+            # the classes the same way (the label is looked up by index).
+            analyzer = _thread_analyzer()
+            names = analyzer.class_names
+            if not 0 <= face.index < len(names) or names[face.index] != face.label:
+                raise errors.MisuseError(
+                    "the analyzer that found a %r face was closed, and the built-in model "
+                    "names class %d differently; annotate before closing it"
+                    % (face.label, face.index), errors.MISUSE)
+        groups.setdefault(id(analyzer), (analyzer, []))[1].append(face)
+    for analyzer, group in groups.values():
+        analyzer.annotate(picture, group)
+    return picture

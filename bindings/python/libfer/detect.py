@@ -9,7 +9,7 @@
 
 import ctypes
 
-from . import _buffers, _lib, errors
+from . import _buffers, _inputs, _lib, errors
 from ._handle import Handle
 from ._lib import (c_double, c_int, c_ptr, c_size, c_status, c_str, c_uint8_p,
                    signature, Rect)
@@ -125,37 +125,34 @@ class Detector(Handle):
             _lib.check(status)
             return self._results[:count.value]
 
-    def detect_detections(self, image):
+    def detect_detections(self, image, channel_order="RGB"):
         """Full records: [(box (x, y, w, h), neighbors, score)]."""
-        if isinstance(image, _ImageTypes()):
-            found = self._run("fer_detector_run", image._h)
-        else:
+        np = _buffers.np
+        if np is not None and isinstance(image, np.ndarray) and image.ndim == 2:
+            # A gray array goes to C as it is, without a copy.
             pixels, width, height, stride, keep = _gray_pixels(image)
             found = self._run("fer_detector_run_gray", pixels, width, height, stride)
             del keep
+        else:
+            image = _inputs.to_image(image, channel_order, "detect")
+            found = self._run("fer_detector_run", image._h)
         return [((d.box.x, d.box.y, d.box.width, d.box.height), d.neighbors, d.score)
                 for d in found]
 
-    def detect(self, image):
-        """Boxes (x, y, w, h) of the faces in ``image`` (an Image, or a
-        H x W uint8 gray array)."""
-        return [box for box, _, _ in self.detect_detections(image)]
-
-
-def _ImageTypes():
-    from .image import Image
-    return (Image,)
+    def detect(self, image, channel_order="RGB"):
+        """Boxes (x, y, w, h) of the faces in ``image``: a libfer.Image, a
+        path, encoded bytes, a PIL image, or a numpy uint8 array (H x W
+        gray, passed without a copy; H x W x 3 or x 4 in ``channel_order``,
+        "BGR" for OpenCV)."""
+        return [box for box, _, _ in self.detect_detections(image, channel_order)]
 
 
 def _gray_pixels(array):
     """(pointer, width, height, stride, keepalive) of a 2-D uint8 array."""
     np = _buffers.np
-    if np is None or not isinstance(array, np.ndarray) or array.ndim != 2:
-        raise errors.InvalidArgumentError(
-            "detect() takes an Image or a H x W uint8 gray array", errors.INVALID_ARGUMENT)
     if array.dtype != np.uint8:
-        raise errors.InvalidArgumentError("gray arrays must be uint8, not %s" % array.dtype,
-                                          errors.INVALID_ARGUMENT)
+        raise errors.UnsupportedInputError(
+            "detect takes uint8 pixel arrays, not %s" % array.dtype, errors.INVALID_ARGUMENT)
     if array.strides[1] != 1 or array.strides[0] < array.shape[1]:
         array = np.ascontiguousarray(array)
     ptr = array.ctypes.data_as(c_uint8_p)
@@ -259,17 +256,18 @@ class Cascade(Handle):
         return Detector(self, **params)
 
     def detect(self, image, scale_factor=1.1, min_neighbors=3, min_size=None,
-               max_size=None):
+               max_size=None, channel_order="RGB"):
         """OpenCV's ``detectMultiScale``: a list of (x, y, w, h) boxes.
-        Uses one detector kept by the cascade: call from one thread at a
-        time, or make a ``detector()`` per thread."""
+        ``image`` as ``Detector.detect`` takes it. Uses one detector kept by
+        the cascade: call from one thread at a time, or make a
+        ``detector()`` per thread."""
         if self._default_detector is None or self._default_detector.closed:
             self._default_detector = Detector(self)
         det = self._default_detector
         det.set(scale_factor=scale_factor, min_neighbors=min_neighbors,
                 min_size=0 if min_size is None else min_size,
                 max_size=0 if max_size is None else max_size)
-        return det.detect(image)
+        return det.detect(image, channel_order)
 
     # The OpenCV spelling, for ported scripts.
     def detectMultiScale(self, image, scaleFactor=1.1, minNeighbors=3, flags=0,

@@ -49,6 +49,12 @@ class InvalidArgumentError(LibferError, ValueError):
     """A parameter is outside its documented range (also SHAPE, BUFFER_TOO_SMALL)."""
 
 
+class UnsupportedInputError(InvalidArgumentError, TypeError):
+    """An image argument of a kind the function does not take (a list, None,
+    a float array, ...). Both a ``TypeError`` and an ``InvalidArgumentError``;
+    the message lists what is accepted."""
+
+
 class FileFormatError(LibferError, ValueError):
     """Input is malformed, corrupt, truncated, of a newer version, or unsupported."""
 

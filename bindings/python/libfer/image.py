@@ -1,6 +1,8 @@
 """Images: load, save, convert, and exchange pixels with numpy or bytes."""
 
 import ctypes
+import io
+import os
 
 from . import _lib, errors
 from ._handle import Handle
@@ -94,6 +96,30 @@ def _buffer_address(data, writable=False):
         return ctypes.addressof(copy), copy, view.nbytes
     arr = (ctypes.c_char * view.nbytes).from_buffer(view)
     return ctypes.addressof(arr), (arr, view), view.nbytes
+
+
+def _is_jpeg(path, image_format):
+    if image_format is not None:
+        return image_format.lower() in ("jpeg", "jpg")
+    return os.path.splitext(os.fsdecode(path))[1].lower() in (".jpg", ".jpeg")
+
+
+def _write_atomic(path, data):
+    """Write ``data`` to a temporary file next to ``path``, then rename it,
+    as the library writes its own files."""
+    path = os.fsdecode(path)
+    temp = "%s.tmp.%d" % (path, os.getpid())
+    try:
+        with open(temp, "wb") as f:
+            f.write(data)
+        os.replace(temp, path)
+    except OSError as exc:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise errors.LibferIOError("%s: cannot write: %s" % (path, exc.strerror or exc),
+                                   errors.IO)
 
 
 class Image(Handle):
@@ -280,13 +306,38 @@ class Image(Handle):
             return arr.reshape(self.height, self.width).copy()
         return arr.reshape(self.height, self.width, len(fmt)).copy()
 
+    def __array__(self, dtype=None, copy=None):
+        """``numpy.asarray(image)``: as ``to_array()`` (RGB or gray)."""
+        arr = self.to_array()
+        return arr if dtype is None else arr.astype(dtype)
+
+    def to_pil(self):
+        """A new PIL image (mode "L" or "RGB"); needs Pillow."""
+        from PIL import Image as PILImage
+        mode = "L" if self.channels == 1 else "RGB"
+        return PILImage.frombytes(mode, (self.width, self.height), self.to_bytes())
+
+    def _repr_png_(self):
+        """Jupyter shows the image itself."""
+        return None if self.closed else self.encode("png")
+
     # -- files -------------------------------------------------------------
-    def save(self, path, image_format=None):
-        """Write atomically; the format follows the extension by default."""
+    def save(self, path, image_format=None, quality=90):
+        """Write atomically; the format follows the extension by default
+        (.png, .bmp, .pgm/.ppm, .jpg/.jpeg). libfer itself writes PNG, BMP
+        and PNM; JPEG goes through Pillow (``quality`` 1..95) when it is
+        installed."""
+        if _is_jpeg(path, image_format):
+            _write_atomic(path, self.encode("jpeg", quality))
+            return
         _lib.call("fer_image_save", self._h, _lib.encode_path(path),
                   IMAGE_FORMATS[image_format and image_format.lower()])
 
-    def encode(self, image_format="png"):
+    def encode(self, image_format="png", quality=90):
+        """The bytes of a PNG (default), BMP, PNM or, through Pillow, JPEG
+        file of the image."""
+        if image_format.lower() in ("jpeg", "jpg"):
+            return self._encode_jpeg(quality)
         data = c_ptr()
         size = c_size()
         _lib.call("fer_image_encode", self._h, IMAGE_FORMATS[image_format.lower()],
@@ -295,6 +346,17 @@ class Image(Handle):
             return ctypes.string_at(data.value, size.value)
         finally:
             _lib.fn("fer_free")(data)
+
+    def _encode_jpeg(self, quality):
+        try:
+            import PIL.Image  # noqa: F401
+        except ImportError:
+            raise errors.FileFormatError(
+                "libfer decodes JPEG but does not encode it; saving JPEG needs Pillow "
+                "(Debian package python3-pil), or save as .png", errors.UNSUPPORTED)
+        out = io.BytesIO()
+        self.to_pil().save(out, "JPEG", quality=int(quality))
+        return out.getvalue()
 
     # -- operations --------------------------------------------------------
     def _new_from(self, name, *args):

@@ -7,7 +7,7 @@ for fast repeated predictions and keep their model alive.
 import ctypes
 import weakref
 
-from . import _buffers, _lib, errors
+from . import _buffers, _inputs, _lib, errors
 from ._handle import Handle
 from ._lib import (c_double, c_float, c_float_p, c_int, c_int32_p, c_ptr,
                    c_size, c_status, c_str, c_uint, signature)
@@ -526,15 +526,20 @@ class Model(Handle):
                 % (count, c, h, w), errors.SHAPE)
         return ptr, keep, count // per
 
-    def predict_proba(self, x, batch_size=256):
+    def predict_proba(self, x, batch_size=256, channel_order="RGB"):
         """Class probabilities (the model output).
 
-        ``x``: an ``Image`` (any size; converted and normalised by the model's
-        preprocessing) giving a K-vector, or already-normalised floats
-        (N x C x H x W array or nested lists, or a ``Dataset``) giving N x K.
+        ``x``: one picture (any size; converted and normalised by the model's
+        preprocessing) giving a K-vector: a libfer ``Image``, a path, encoded
+        bytes, a PIL image or a numpy uint8 array H x W, H x W x 3 or x 4 in
+        ``channel_order`` ("RGB", "BGR" for OpenCV); or already-normalised
+        floats (N x C x H x W array or nested lists, or a ``Dataset``)
+        giving N x K.
         """
         from .image import Image
         from .dataset import Dataset
+        if _inputs.is_image_like(x) or _inputs.is_image_array(x):
+            x = _inputs.to_image(x, channel_order, "Model.predict")
         if isinstance(x, Image):
             k = self.output_size
             ptr, buf = _buffers.floats_out(k)
@@ -558,10 +563,11 @@ class Model(Handle):
                 _buffers.np.zeros((0, self.output_size), dtype=_buffers.np.float32)
         return rows
 
-    def predict(self, x, batch_size=256):
-        """For an ``Image``: {"label", "index", "probabilities": {name: p}}.
-        For a batch or ``Dataset``: the most probable class index of each."""
-        probs = self.predict_proba(x, batch_size)
+    def predict(self, x, batch_size=256, channel_order="RGB"):
+        """For one picture (see ``predict_proba``): {"label", "index",
+        "probabilities": {name: p}}. For a batch or ``Dataset``: the most
+        probable class index of each."""
+        probs = self.predict_proba(x, batch_size, channel_order)
         if not _buffers.is_array(probs) and (not probs or not isinstance(probs[0], list)) \
                 or _buffers.is_array(probs) and probs.ndim == 1:
             plist = [float(p) for p in probs]
@@ -748,8 +754,8 @@ class Predictor(Handle):
                 self._out_shaped = self._outbuf.reshape(n, self._k)
         return self._outptr, self._outbuf
 
-    def predict_proba(self, x):
-        """As ``Model.predict_proba`` for an Image or a float batch. The
+    def predict_proba(self, x, channel_order="RGB"):
+        """As ``Model.predict_proba`` for one picture or a float batch. The
         returned array is reused by the next call with the same batch size:
         copy it to keep it."""
         if x is self._last_input and self._ptr is not None and x.dtype is self._float32:
@@ -777,6 +783,8 @@ class Predictor(Handle):
                 return self._out_shaped
         from .image import Image
         h = self._h
+        if _inputs.is_image_like(x) or _inputs.is_image_array(x):
+            x = _inputs.to_image(x, channel_order, "Predictor.predict")
         if isinstance(x, Image):
             ptr, buf = self._out(1)
             _lib.check(self._run_image(h, x._h, ptr, self._k, None))
@@ -786,9 +794,10 @@ class Predictor(Handle):
         _lib.check(self._run(h, ptr, n, out))
         return _buffers.as_result(buf, (n, self._k))
 
-    def predict(self, image):
-        """The top class of an Image: {"label", "index", "probabilities"}."""
-        probs = [float(p) for p in self.predict_proba(image)]
+    def predict(self, image, channel_order="RGB"):
+        """The top class of one picture (an Image, path, bytes, array or PIL
+        image): {"label", "index", "probabilities"}."""
+        probs = [float(p) for p in self.predict_proba(image, channel_order)]
         top = max(range(len(probs)), key=lambda i: (probs[i], -i))
         names = self.model.class_names
         return {"label": names[top], "index": top,

@@ -6,7 +6,7 @@ the path forms (``"-"`` is standard input or output).
 
 import ctypes
 
-from . import _buffers, _lib, errors
+from . import _buffers, _inputs, _lib, errors
 from ._handle import Handle
 from ._lib import (c_double, c_float_p, c_int, c_ptr, c_size, c_status, c_str, c_uint,
                    signature, Rect)
@@ -145,7 +145,10 @@ class Y4MWriter(Handle):
     def set_aspect(self, numerator, denominator=1):
         _lib.call("fer_y4m_writer_set_aspect", self._h, int(numerator), int(denominator))
 
-    def write(self, image):
+    def write(self, image, channel_order="RGB"):
+        """Append one frame: a libfer.Image or anything ``analyze`` takes (a
+        numpy array in ``channel_order``, "BGR" for OpenCV frames)."""
+        image = _inputs.to_image(image, channel_order, "Y4MWriter.write")
         _lib.call("fer_y4m_writer_write", self._h, image._h)
 
     def close(self):

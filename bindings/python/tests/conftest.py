@@ -28,6 +28,9 @@ _lib.raw_function = _recording_raw
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "slow: takes more than ~20 s on a 2-core machine (meson suite slow)")
+    config.addinivalue_line(
+        "markers", "pip: builds and pip-installs the package from the source tree "
+        "(meson suite pip)")
 
 
 @pytest.fixture

@@ -117,8 +117,10 @@ def test_analyze_batch_equals_one_image_at_a_time(photo, cascade):
     closed.close()
     with pytest.raises(errors.MisuseError):
         an.analyze_batch([photo, closed])
-    with pytest.raises(errors.InvalidArgumentError, match="image 1"):
-        an.analyze_batch([photo, "photo.jpg"])
+    with pytest.raises(TypeError, match="image 1"):
+        an.analyze_batch([photo, 3])
+    with pytest.raises(errors.LibferIOError, match="missing.jpg"):
+        an.analyze_batch([photo, "missing.jpg"])
 
 
 def test_model_and_cascade_properties(photo, cascade):

@@ -62,6 +62,33 @@ assert abs(met.accuracy - 2 / 3) < 1e-9 and met.confusion() == [[1, 0], [1, 1]]
 aug = libfer.Augment(flip_prob=1)
 assert aug.apply(bytes([1, 2, 3]), (1, 1, 3)) == [3.0, 2.0, 1.0]
 assert libfer.Model.from_bytes(m.to_bytes()).to_text() == m.to_text()
+
+# The front door: a path, bytes or a PIL image; results convert and draw.
+import os, tempfile
+photo = "/usr/lib/python3/dist-packages/skimage/data/astronaut.png"
+if os.path.isfile(photo) and libfer.has_default_model() and libfer.has_default_cascade():
+    faces = libfer.analyze(photo)
+    assert len(faces) == 1 and faces[0].label in faces[0].probabilities
+    with open(photo, "rb") as f:
+        assert [g.box for g in libfer.analyze(f.read())] == [faces[0].box]
+    assert libfer.to_fer(faces)[0]["box"] == list(faces[0].box)
+    drawn = libfer.annotate(photo, faces)
+    with tempfile.TemporaryDirectory() as tmp:
+        drawn.save(os.path.join(tmp, "a.png"))
+        assert libfer.Image.load(os.path.join(tmp, "a.png")).to_bytes() == drawn.to_bytes()
+    assert faces._repr_png_().startswith(b"\x89PNG") and "<svg" in faces._repr_svg_()
+    try:
+        from PIL import Image as PILImage
+    except ImportError:
+        pass
+    else:
+        assert [g.box for g in libfer.analyze(PILImage.open(photo))] == [faces[0].box]
+try:
+    libfer.analyze([1, 2, 3])
+except TypeError as e:
+    assert "file path" in str(e)
+else:
+    raise AssertionError("a list was taken")
 print("OK")
 '''
 
