@@ -188,6 +188,93 @@ FER_API fer_status fer_trainer_history_get(const fer_trainer *tr, int epoch,
  * that value. */
 FER_API int fer_trainer_best_epoch(const fer_trainer *tr, double *best);
 
+/* ------------------------------------------------------------------------
+ * Flat buffers: a training step in two halves, for data-parallel training
+ * ------------------------------------------------------------------------
+ * fer_model_train_step() is "compute the gradient" then "apply the
+ * optimiser step". These functions expose the two halves and the state in
+ * between as flat float arrays, so that several processes (MPI ranks,
+ * machines) can each compute the gradient of their part of a batch, sum
+ * the gradients (an all-reduce), and all apply the same step.
+ *
+ * The flat layouts (version FER_FLAT_LAYOUT_VERSION):
+ *  - parameters and gradients: for each layer in order, its WEIGHT then its
+ *    BIAS tensor when it has them (fer_tensor layouts: convolution
+ *    [F][C/groups][KH][KW], dense [N][inputs], batch norm gamma then beta),
+ *    with nothing between them; fer_model_num_params()'s trainable count
+ *    floats. Gradient element i belongs to parameter element i.
+ *  - statistics: for each batch-norm layer in order, RUNNING_MEAN then
+ *    RUNNING_VAR (C floats each); the non-trainable count floats.
+ * The layout changes only with a new layout version.
+ *
+ * A gradient is that of the batch's mean loss (see fer_model_evaluate):
+ * sum_i w_i loss_i / W with W = sum_i w_i, w_i the class weight of sample
+ * i's label (1 without class weights). The gradient of a batch split into
+ * parts p with weights W_p is therefore sum_p W_p g_p / sum_p W_p: with
+ * equal parts and no class weights, the mean of the parts' gradients.
+ * Batch norm normalises each part with the part's own statistics, so only
+ * a network without batch norm gets the whole batch's gradient this way
+ * (exactly, up to float rounding); with batch norm the result is that of
+ * "ghost" batches the size of a part, as in PyTorch's DistributedDataParallel
+ * without SyncBatchNorm.
+ *
+ * Thread safety: as fer_model_train_step (exclusive access to the model). */
+
+#define FER_FLAT_LAYOUT_VERSION 1
+/* FER_FLAT_LAYOUT_VERSION of the library in use. */
+FER_API int fer_flat_layout_version(void);
+
+/* The first half of fer_model_train_step: forward in training mode (batch
+ * statistics folded into the running statistics, dropout drawn from the
+ * model's generator), loss, backward. The gradient stays in the model's
+ * gradient buffer for fer_model_get_gradients / set_gradients /
+ * apply_gradients; nothing is updated. *loss and *accuracy as in
+ * fer_model_train_step, *weight = W above (each out pointer may be NULL).
+ * fer_model_compute_gradients then fer_model_apply_gradients gives the same
+ * weights as fer_model_train_step, bit for bit. Statuses as
+ * fer_model_train_step. */
+FER_API fer_status fer_model_compute_gradients(fer_model *m, const float *x,
+                                               const int32_t *labels, int n,
+                                               float *loss, float *accuracy,
+                                               double *weight);
+
+/* Copies the gradient buffer out (`count` floats of room; *needed, which
+ * may be NULL, gets the trainable count; a NULL dst with count 0 asks for
+ * the size: FER_ERR_BUFFER_TOO_SMALL and *needed) or replaces it (count must be the
+ * trainable count exactly). get needs a gradient computed since the last
+ * step (FER_ERR_MISUSE otherwise); set may also be called before any
+ * gradient was computed. Statuses: FER_ERR_BUFFER_TOO_SMALL (get),
+ * FER_ERR_SHAPE (set with another count), FER_ERR_INVALID_ARGUMENT (NULL
+ * buffer), FER_ERR_OUT_OF_MEMORY (set: the buffer is made on first use),
+ * FER_ERR_MISUSE. */
+FER_API fer_status fer_model_get_gradients(const fer_model *m, float *dst,
+                                           size_t count, size_t *needed);
+FER_API fer_status fer_model_set_gradients(fer_model *m, const float *src,
+                                           size_t count);
+
+/* The second half: one step of `opt` from the gradient buffer (computed or
+ * set), as fer_model_train_step does it (clipping by global norm included).
+ * The buffer is then used up: a second apply without a new gradient is
+ * FER_ERR_MISUSE. Also FER_ERR_MISUSE when `opt` belongs to another model
+ * shape, and FER_ERR_OUT_OF_MEMORY (the optimizer's moments, first step). */
+FER_API fer_status fer_model_apply_gradients(fer_model *m, fer_optimizer *opt);
+
+/* Copies every trainable parameter out / in, in the flat layout (for
+ * broadcasting the initial weights, or checking that processes agree).
+ * Same count rules and statuses as the gradient pair. */
+FER_API fer_status fer_model_get_parameters(const fer_model *m, float *dst,
+                                            size_t count, size_t *needed);
+FER_API fer_status fer_model_set_parameters(fer_model *m, const float *src,
+                                            size_t count);
+/* The same for the batch-norm running statistics (for averaging them over
+ * processes). A model without batch norm has 0 of them: get and set with
+ * count 0 succeed. set rejects a negative or non-finite variance
+ * (FER_ERR_INVALID_ARGUMENT naming the layer). */
+FER_API fer_status fer_model_get_statistics(const fer_model *m, float *dst,
+                                            size_t count, size_t *needed);
+FER_API fer_status fer_model_set_statistics(fer_model *m, const float *src,
+                                            size_t count);
+
 /* Checks a training-state file in memory without training: FER_OK when it
  * is well-formed (every section, checksum and bound), else the loader's
  * status and message. For tools and fuzzing. */

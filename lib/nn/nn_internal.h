@@ -223,6 +223,7 @@ struct fer__workspace {
   size_t scratch_floats; /* per thread */
   float *delta_a, *delta_b; /* ping-pong gradient buffers, n x max act */
   float *grads;      /* trainable_floats */
+  int grads_ready;   /* grads holds a gradient not yet applied (lib/train) */
   float *input;      /* n x input size, for image predictions */
 };
 

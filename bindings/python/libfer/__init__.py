@@ -13,7 +13,7 @@ from . import errors
 from ._lib import load_library
 from .errors import LibferError
 from .image import Image
-from .model import Model, Predictor, image_sharpness
+from .model import Model, Predictor, flat_layout_version, image_sharpness
 from .optim import Optimizer, Schedule
 from .dataset import (Augment, Dataset, Metrics, epoch_order, fer2013_class_names,
                       save_svg, training_curves_svg)
@@ -29,7 +29,7 @@ from .analyze import (Analyzer, Face, Faces, analyze, annotate, expression_color
 __all__ = ["Analyzer", "Face", "Faces", "analyze", "annotate", "to_fer", "has_default_model", "has_default_cascade",
            "expression_color", "CascadeTrainer", "StageProgress", "train_cascade",
            "Cascade", "Detector", "Tracker", "Y4MReader", "Y4MWriter", "Image",
-           "Model", "Predictor", "image_sharpness", "Optimizer", "Schedule", "Dataset", "Augment",
+           "Model", "Predictor", "image_sharpness", "flat_layout_version", "Optimizer", "Schedule", "Dataset", "Augment",
            "Metrics", "StopTraining", "fit", "evaluate", "epoch_order",
            "Trainer", "ReduceLROnPlateau", "EarlyStopping", "ModelCheckpoint", "CSVLogger",
            "balanced_class_weights", "train_state_version", "validate_train_state",

@@ -86,6 +86,14 @@ signature("fer_model_evaluate", c_status, c_ptr, c_float_p, c_int32_p, c_int,
           P(c_float), P(c_float))
 signature("fer_model_train_step", c_status, c_ptr, c_ptr, c_float_p, c_int32_p,
           c_int, P(c_float), P(c_float))
+# The flat-buffer training API (fer/train.h): a step in two halves.
+signature("fer_flat_layout_version", c_int)
+signature("fer_model_compute_gradients", c_status, c_ptr, c_float_p, c_int32_p, c_int,
+          P(c_float), P(c_float), P(c_double))
+signature("fer_model_apply_gradients", c_status, c_ptr, c_ptr)
+for _what in ("gradients", "parameters", "statistics"):
+    signature("fer_model_get_" + _what, c_status, c_ptr, c_float_p, c_size, P(c_size))
+    signature("fer_model_set_" + _what, c_status, c_ptr, c_float_p, c_size)
 
 LAYER_KINDS = {1: "conv", 2: "max_pool", 3: "avg_pool", 4: "global_avg_pool",
                5: "batch_norm", 6: "relu", 7: "leaky_relu", 8: "elu",
@@ -93,6 +101,7 @@ LAYER_KINDS = {1: "conv", 2: "max_pool", 3: "avg_pool", 4: "global_avg_pool",
                13: "dense", 14: "flatten"}
 INITS = {"he_uniform": 1, "he_normal": 2, "glorot_uniform": 3, "glorot_normal": 4}
 TENSORS = {"weight": 1, "bias": 2, "running_mean": 3, "running_var": 4}
+FLAT = {"parameters": "parameters", "gradients": "gradients", "statistics": "statistics"}
 SAVE_FLOAT16 = 1
 NORM_STANDARDIZE = 1
 
@@ -643,6 +652,45 @@ class Model(Handle):
         del keep, lkeep
         return loss.value, acc.value
 
+    # -- a step in two halves, and flat copies (data-parallel training) -----
+    def compute_gradients(self, x, y):
+        """Forward, loss and backward on a batch, no update: (loss, accuracy,
+        weight), weight being the loss's denominator (the batch size without
+        class weights). The gradient stays in the model (get_flat)."""
+        ptr, keep, n = self._batch(x)
+        lptr, lkeep, ln = _buffers.ints_in(y)
+        if ln != n:
+            raise _invalid("%d inputs but %d labels" % (n, ln))
+        loss, acc, weight = c_float(), c_float(), c_double()
+        _lib.call("fer_model_compute_gradients", self._mutable(), ptr, lptr, n,
+                  ctypes.byref(loss), ctypes.byref(acc), ctypes.byref(weight))
+        del keep, lkeep
+        return loss.value, acc.value, weight.value
+
+    def apply_gradients(self, optimizer):
+        """One step of `optimizer` from the computed (or set) gradient."""
+        _lib.call("fer_model_apply_gradients", self._mutable(), optimizer._h)
+        optimizer._model = self
+
+    def get_flat(self, what="parameters"):
+        """"parameters", "gradients" or "statistics" as one flat float32
+        array in the documented layout (fer_flat_layout_version())."""
+        name = "fer_model_get_" + _lookup(FLAT, what, "flat buffer")
+        needed = c_size()
+        status = _lib.fn(name)(self._h, None, 0, ctypes.byref(needed))
+        if status not in (0, errors.BUFFER_TOO_SMALL):
+            _lib.check(status)
+        ptr, buf = _buffers.floats_out(needed.value)
+        _lib.call(name, self._h, ptr, needed.value, None)
+        return _buffers.as_result(buf)
+
+    def set_flat(self, values, what="parameters"):
+        """Replaces the parameters, the gradient or the statistics."""
+        ptr, keep, n = _buffers.floats_in(values)
+        _lib.call("fer_model_set_" + _lookup(FLAT, what, "flat buffer"), self._mutable(),
+                  ptr, n)
+        del keep
+
     def fit(self, x, y=None, **kwargs):
         """Train; see ``libfer.training.fit`` for the arguments."""
         from .training import fit
@@ -802,3 +850,8 @@ class Predictor(Handle):
         names = self.model.class_names
         return {"label": names[top], "index": top,
                 "probabilities": dict(zip(names, probs))}
+
+
+def flat_layout_version():
+    """The layout version of Model.get_flat/set_flat (FER_FLAT_LAYOUT_VERSION)."""
+    return _lib.fn("fer_flat_layout_version")()

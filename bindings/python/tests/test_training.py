@@ -17,6 +17,45 @@ def linear_model(seed=0):
     return m, w, b
 
 
+def test_split_batch_gradients_through_the_flat_api():
+    """Two halves' gradients (against numpy's softmax regression gradient),
+    combined by their weights and applied, give the full batch's SGD step."""
+    assert libfer.flat_layout_version() == 1
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(8, 4)).astype(np.float32)
+    y = np.array([0, 2, 1, 1, 0, 2, 2, 1])
+    full, w, b = linear_model(3)
+    split, _, _ = linear_model(3)
+    # flat parameters: the dense weight [3][4] then its bias
+    np.testing.assert_array_equal(split.get_flat(), np.concatenate([w.ravel(), b]).astype(np.float32))
+    assert split.get_flat("statistics").size == 0
+    grads, weights = [], []
+    for half in (slice(0, 4), slice(4, 8)):
+        loss, acc, weight = split.compute_gradients(x[half].reshape(4, 4, 1, 1), y[half])
+        logits = x[half].astype(np.float64) @ w.T + b
+        p = np.exp(logits - logits.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        delta = (p - np.eye(3)[y[half]]) / 4
+        g = split.get_flat("gradients")
+        np.testing.assert_allclose(g, np.concatenate([(delta.T @ x[half]).ravel(), delta.sum(axis=0)]),
+                                   rtol=1e-5, atol=1e-6)
+        grads.append(g)
+        weights.append(weight)
+    assert weights == [4.0, 4.0]
+    split.set_flat((grads[0] * weights[0] + grads[1] * weights[1]) / sum(weights), "gradients")
+    split.apply_gradients(libfer.Optimizer("sgd", learning_rate=0.1))
+    full.train_step(libfer.Optimizer("sgd", learning_rate=0.1), x.reshape(8, 4, 1, 1), y)
+    np.testing.assert_allclose(split.get_flat(), full.get_flat(), rtol=1e-6, atol=1e-7)
+    with pytest.raises(errors.MisuseError):
+        split.apply_gradients(libfer.Optimizer("sgd"))  # used up
+    split.set_flat(full.get_flat())
+    np.testing.assert_array_equal(split.get_flat(), full.get_flat())
+    with pytest.raises(errors.InvalidArgumentError):
+        split.set_flat(np.zeros(3, np.float32), "statistics")
+    with pytest.raises(errors.InvalidArgumentError):
+        split.get_flat("moments")
+
+
 def test_sgd_step_matches_softmax_cross_entropy_gradient():
     m, w, b = linear_model()
     rng = np.random.default_rng(1)
