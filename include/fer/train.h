@@ -72,7 +72,10 @@ typedef enum fer_train_param {
   FER_TRAIN_RESTORE_BEST = 16,       /* 1: on an early stop, restore the best
                                         weights (default 0) */
   FER_TRAIN_CHECKPOINT_MONITOR = 17, /* default VAL_ACCURACY */
-  FER_TRAIN_EVAL_BATCH_SIZE = 18     /* validation batch, default 256 */
+  FER_TRAIN_EVAL_BATCH_SIZE = 18,    /* validation batch, default 256 */
+  FER_TRAIN_SHARD_COUNT = 19,        /* data-parallel processes, default 1
+                                        (see fer_trainer_set_allreduce) */
+  FER_TRAIN_SHARD_INDEX = 20         /* this process, 0..count-1, default 0 */
 } fer_train_param;
 
 /* Paths the trainer writes (each atomically). NULL or "" = off. */
@@ -151,6 +154,51 @@ FER_API fer_status fer_trainer_set_class_weights(fer_trainer *tr,
                                                  int count);
 FER_API fer_status fer_trainer_set_callback(fer_trainer *tr,
                                             fer_train_callback fn, void *user);
+
+/* Data-parallel training: the same fit on several processes (MPI ranks,
+ * machines), each given the whole data set, the same settings and an
+ * identically initialised model, FER_TRAIN_SHARD_COUNT = R and its own
+ * FER_TRAIN_SHARD_INDEX = r, and an all-reduce: a function that replaces
+ * `floats` and `doubles` by their element-wise sums over the R processes
+ * (MPI_Allreduce with MPI_SUM on each array; it must give every process
+ * the same sums). It returns 0, or non-zero to stop the fit
+ * (FER_ERR_CANCELLED). Then, in every epoch:
+ *  - all processes draw the same order of the whole set (fer_epoch_order);
+ *    process r trains on its positions r, r + R, r + 2R, ... (floor(N / R)
+ *    of them: up to R - 1 samples sit out each epoch, different ones each
+ *    time). Its batch b holds FER_TRAIN_BATCH_SIZE of them, so the R
+ *    batches b together are the positions a single process with batch
+ *    R x FER_TRAIN_BATCH_SIZE would train on (exactly, when R divides N);
+ *  - each step computes the gradient of the process's batch, sums W_r g_r
+ *    and W_r (fer_model_compute_gradients) with the all-reduce, and
+ *    applies sum W_r g_r / sum W_r: without batch norm or dropout, R
+ *    processes follow one process with an R times larger batch, up to
+ *    float rounding (tests/train/test_shards.c, suite mpi);
+ *  - batch norm uses each process's own batch statistics (ghost batches of
+ *    FER_TRAIN_BATCH_SIZE); at the end of the epoch the running statistics
+ *    are averaged over the processes and the parameters of process 0 are
+ *    copied to all (so float rounding in the all-reduce cannot let them
+ *    drift apart); dropout masks come from a generator seeded per process;
+ *  - validation is split the same way and its sums all-reduced; the
+ *    history row of process 0 is given to all, so every callback decides
+ *    the same on every process;
+ *  - only process 0 writes the state, history and checkpoint files; every
+ *    process resumes from the state path, which must therefore be readable
+ *    by all. The state does not depend on R: a job may resume on any
+ *    number of processes (with the same seed and the same global batch
+ *    R x FER_TRAIN_BATCH_SIZE it goes on as an uninterrupted run would, up
+ *    to float rounding).
+ * With an all-reduce set and R = 1 the fit runs the same path alone. fn
+ * NULL turns it off (FER_TRAIN_SHARD_COUNT > 1 then fails at fit with
+ * FER_ERR_INVALID_ARGUMENT). The all-reduce is called on the thread that
+ * called fit, a fixed number of times per step and per epoch, the same on
+ * every process. Statuses: FER_ERR_MISUSE. */
+typedef int (*fer_train_allreduce)(void *user, float *floats,
+                                   size_t float_count, double *doubles,
+                                   size_t double_count);
+FER_API fer_status fer_trainer_set_allreduce(fer_trainer *tr,
+                                             fer_train_allreduce fn,
+                                             void *user);
 
 /* The "balanced" class weights of a data set, as scikit-learn and Keras
  * compute them: w_c = n / (K n_c), 0 for an absent class. Writes K =

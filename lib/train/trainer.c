@@ -33,6 +33,8 @@ static const fer__param rows[FER__TRAIN_NUM_KEYS] = {
     ROW(FER_TRAIN_RESTORE_BEST, "restore_best", FER__PARAM_BOOL, 0, 1, 0),
     ROW(FER_TRAIN_CHECKPOINT_MONITOR, "checkpoint_monitor", FER__PARAM_ENUM, 0, 3, FER_METRIC_VAL_ACCURACY),
     ROW(FER_TRAIN_EVAL_BATCH_SIZE, "eval_batch_size", FER__PARAM_INT, 1, 65536, 256),
+    ROW(FER_TRAIN_SHARD_COUNT, "shard_count", FER__PARAM_INT, 1, 65536, 1),
+    ROW(FER_TRAIN_SHARD_INDEX, "shard_index", FER__PARAM_INT, 0, 65535, 0),
 };
 #undef ROW
 _Static_assert(FER__ARRAY_LEN(rows) == FER__TRAIN_NUM_KEYS,
@@ -201,6 +203,15 @@ fer_status fer_trainer_set_callback(fer_trainer *tr, fer_train_callback fn,
   return FER_OK;
 }
 
+fer_status fer_trainer_set_allreduce(fer_trainer *tr, fer_train_allreduce fn,
+                                     void *user) {
+  fer_status st = check(tr, "fer_trainer_set_allreduce");
+  if (st) return st;
+  tr->allreduce = fn;
+  tr->allreduce_user = fn ? user : NULL;
+  return FER_OK;
+}
+
 fer_status fer__trainer_history_append(fer_trainer *tr, const double *row) {
   if (tr->history_count == tr->history_capacity) {
     int cap = tr->history_capacity ? 2 * tr->history_capacity : 32;
@@ -255,15 +266,35 @@ typedef struct fit_run {
   int classes, sample_floats;
   float scale, mean, inv_std;
   const fer_model *model; /* for its per-image normalisation */
+  /* Data-parallel (tr->allreduce set): this process's index and the
+   * process count, its share of the validation set, and room for the
+   * parameters and statistics (params + stats floats). */
+  int shard, shards;
+  fer_dataset *own_val_shard;
+  float *flat;
+  size_t params, stats;
 } fit_run;
 
 static void fit_run_release(fit_run *r) {
   fer_dataset_free(r->own_train);
   fer_dataset_free(r->own_val);
+  fer_dataset_free(r->own_val_shard);
+  fer__free(r->flat);
   fer__free(r->order);
   fer__free(r->x);
   fer__free(r->probs);
   fer__free(r->labels);
+}
+
+/* Calls the all-reduce; a refusal stops the fit. */
+static fer_status allreduce(const fer_trainer *tr, float *floats, size_t float_count,
+                            double *doubles, size_t double_count, const char *when,
+                            int epoch) {
+  int rc = tr->allreduce(tr->allreduce_user, floats, float_count, doubles, double_count);
+  if (rc)
+    return fer__fail(FER_ERR_CANCELLED, "fer_trainer_fit: the all-reduce failed "
+                     "(returned %d) %s of epoch %d", rc, when, epoch + 1);
+  return FER_OK;
 }
 
 static fer_status check_data(const fer_model *m, const fer_dataset *ds,
@@ -333,6 +364,32 @@ static fer_status validate(fit_run *r, fer_model *m, int batch, double *loss,
   return st;
 }
 
+/* Validation into row: alone, the whole set; data-parallel, this process's
+ * share, its sums all-reduced. */
+static fer_status validate_shared(const fer_trainer *tr, fit_run *r, fer_model *m,
+                                  int epoch, double *row) {
+  const int batch = (int)tr->value[FER_TRAIN_EVAL_BATCH_SIZE];
+  double loss = NAN, accuracy = NAN;
+  if (!tr->allreduce) {
+    fer_status st = validate(r, m, batch, &loss, &accuracy);
+    row[FER_METRIC_VAL_LOSS] = loss;
+    row[FER_METRIC_VAL_ACCURACY] = accuracy;
+    return st;
+  }
+  const fer_dataset *all = r->val;
+  if (r->own_val_shard) r->val = r->own_val_shard;
+  double count = (double)fer_dataset_count(r->val);
+  fer_status st = count > 0 ? validate(r, m, batch, &loss, &accuracy) : FER_OK;
+  r->val = all;
+  if (st) return st;
+  double sums[3] = {count > 0 ? loss * count : 0.0, count > 0 ? accuracy * count : 0.0,
+                    count};
+  if ((st = allreduce(tr, NULL, 0, sums, 3, "at the validation", epoch))) return st;
+  row[FER_METRIC_VAL_LOSS] = sums[2] > 0 ? sums[0] / sums[2] : NAN;
+  row[FER_METRIC_VAL_ACCURACY] = sums[2] > 0 ? sums[1] / sums[2] : NAN;
+  return FER_OK;
+}
+
 /* The value a callback watches; validation metrics fall back to their
  * training counterparts when there is no validation set (Keras would warn
  * and do nothing; a silent no-op is worse). */
@@ -359,6 +416,87 @@ static fer_status write_history(const fer_trainer *tr, const char *path) {
   return st;
 }
 
+/* Data-parallel set-up: checks the shard keys, takes this process's share
+ * of the validation set (samples r, r + R, ...) and makes the buffer the
+ * end-of-epoch all-reduce uses. */
+static fer_status prepare_shards(const fer_trainer *tr, fer_model *m, fit_run *r) {
+  if (r->shards > 1 && !tr->allreduce)
+    return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_trainer_fit: shard_count %d "
+                     "needs an all-reduce (fer_trainer_set_allreduce)", r->shards);
+  if (r->shard >= r->shards)
+    return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_trainer_fit: shard_index %d "
+                     "is not below shard_count %d", r->shard, r->shards);
+  if (!tr->allreduce) return FER_OK;
+  size_t n = fer_dataset_count(r->train);
+  if (n < (size_t)r->shards)
+    return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_trainer_fit: %zu training "
+                     "samples cannot be shared by %d processes", n, r->shards);
+  long trainable = 0, statistics = 0;
+  fer_model_num_params(m, &trainable, &statistics);
+  r->params = (size_t)trainable;
+  r->stats = (size_t)statistics;
+  if (!(r->flat = fer__malloc(fer__mul_size(r->params + r->stats + 1, sizeof(float)))))
+    return fer__fail(FER_ERR_OUT_OF_MEMORY, "fer_trainer_fit: out of memory for "
+                     "%zu parameters", r->params + r->stats);
+  if (r->val && r->shards > 1) {
+    size_t count = fer_dataset_count(r->val), mine = 0;
+    uint32_t *indices = fer__malloc(fer__mul_size(count / (size_t)r->shards + 1,
+                                                  sizeof *indices));
+    if (!indices) return fer__fail(FER_ERR_OUT_OF_MEMORY, "fer_trainer_fit: out of memory");
+    for (size_t i = (size_t)r->shard; i < count; i += (size_t)r->shards)
+      indices[mine++] = (uint32_t)i;
+    fer_status st = fer_dataset_subset(r->val, indices, mine, &r->own_val_shard);
+    fer__free(indices);
+    if (st) return st;
+  }
+  return FER_OK;
+}
+
+/* One data-parallel step: this process's gradient, weighted by its loss
+ * denominator W_r, summed over the processes with W_r and the metrics'
+ * sums, then the step with sum W_r g_r / sum W_r. sums[] gets the
+ * processes' totals: images, loss x images, correct. */
+static fer_status shared_step(fer_trainer *tr, fer_model *m, fit_run *r, int count,
+                              int epoch, double *sums) {
+  float loss, accuracy;
+  double weight;
+  fer_status st = fer_model_compute_gradients(m, r->x, r->labels, count, &loss,
+                                              &accuracy, &weight);
+  if (st) return st;
+  float *grads = m->ws->grads;
+  const size_t P = m->trainable_floats;
+  for (size_t i = 0; i < P; i++) grads[i] = (float)(grads[i] * weight);
+  double totals[4] = {weight, (double)count, (double)loss * count,
+                      (double)accuracy * count};
+  if ((st = allreduce(tr, grads, P, totals, 4, "at a step", epoch))) return st;
+  const double inv = totals[0] > 0.0 ? 1.0 / totals[0] : 0.0;
+  for (size_t i = 0; i < P; i++) grads[i] = (float)(grads[i] * inv);
+  if ((st = fer_model_apply_gradients(m, tr->opt))) return st;
+  sums[0] = totals[1];
+  sums[1] = totals[2];
+  sums[2] = totals[3];
+  return FER_OK;
+}
+
+/* End of a data-parallel epoch: every process takes process 0's parameters
+ * (the others add zeros, so the sum is exact) and the mean of the running
+ * statistics. */
+static fer_status share_model(const fer_trainer *tr, fer_model *m, fit_run *r,
+                              int epoch) {
+  float *params = r->flat, *stats = r->flat + r->params;
+  fer_status st = fer_model_get_parameters(m, params, r->params, NULL);
+  if (!st) st = fer_model_get_statistics(m, stats, r->stats, NULL);
+  if (st) return st;
+  if (r->shard != 0) memset(params, 0, r->params * sizeof *params);
+  double processes = 1.0;
+  if ((st = allreduce(tr, r->flat, r->params + r->stats, &processes, 1,
+                      "at the end", epoch)))
+    return st;
+  for (size_t i = 0; i < r->stats; i++) stats[i] = (float)(stats[i] / processes);
+  if ((st = fer_model_set_parameters(m, params, r->params))) return st;
+  return fer_model_set_statistics(m, stats, r->stats);
+}
+
 static fer_status prepare(fer_trainer *tr, fer_model *m,
                           const fer_dataset *train, const fer_dataset *val,
                           fit_run *r) {
@@ -380,6 +518,9 @@ static fer_status prepare(fer_trainer *tr, fer_model *m,
     return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_trainer_fit: the training set is empty");
   if (fer_dataset_count(r->train) > UINT32_MAX)
     return fer__fail(FER_ERR_TOO_LARGE, "fer_trainer_fit: over 2^32-1 training samples");
+  r->shards = (int)tr->value[FER_TRAIN_SHARD_COUNT];
+  r->shard = (int)tr->value[FER_TRAIN_SHARD_INDEX];
+  if ((st = prepare_shards(tr, m, r))) return st;
   r->classes = fer_model_output_size(m);
   /* Class weights: explicit, else balanced on the samples trained on. */
   float *balanced = NULL;
@@ -437,7 +578,15 @@ static fer_status train_epoch(fer_trainer *tr, fer_model *m, fit_run *r,
   } else {
     for (size_t i = 0; i < n; i++) r->order[i] = (uint32_t)i;
   }
+  if (r->shards > 1) {
+    /* This process's positions r, r + R, ...: floor(n / R) of them. */
+    size_t mine = n / (size_t)r->shards;
+    for (size_t j = 0; j < mine; j++)
+      r->order[j] = r->order[(size_t)r->shard + j * (size_t)r->shards];
+    n = mine;
+  }
   long batches = (long)((n + (size_t)batch - 1) / (size_t)batch);
+  double seen = 0;
   double loss_sum = 0, hits = 0, t0 = fer__now_seconds();
   row[FER_METRIC_LEARNING_RATE] = tr->opt->lr;
   for (long b = 0; b < batches; b++) {
@@ -445,12 +594,20 @@ static fer_status train_epoch(fer_trainer *tr, fer_model *m, fit_run *r,
     int count = (int)FER__MIN((size_t)batch, n - start);
     if ((st = load_batch(r, r->train, tr->aug, (uint32_t)epoch, r->order + start, count, 1)))
       return st;
-    float loss, accuracy;
-    if ((st = fer_model_train_step(m, tr->opt, r->x, r->labels, count, &loss, &accuracy)))
-      return st;
-    loss_sum += (double)loss * count;
-    hits += (double)accuracy * count;
-    double seen = (double)(start + (size_t)count);
+    if (tr->allreduce) {
+      double sums[3];
+      if ((st = shared_step(tr, m, r, count, epoch, sums))) return st;
+      seen += sums[0];
+      loss_sum += sums[1];
+      hits += sums[2];
+    } else {
+      float loss, accuracy;
+      if ((st = fer_model_train_step(m, tr->opt, r->x, r->labels, count, &loss, &accuracy)))
+        return st;
+      loss_sum += (double)loss * count;
+      hits += (double)accuracy * count;
+      seen = (double)(start + (size_t)count);
+    }
     row[FER_METRIC_LOSS] = loss_sum / seen;
     row[FER_METRIC_ACCURACY] = hits / seen;
     row[FER_METRIC_SECONDS] = fer__now_seconds() - t0;
@@ -468,14 +625,15 @@ static fer_status train_epoch(fer_trainer *tr, fer_model *m, fit_run *r,
 /* The built-in callbacks at the end of 1-based epoch `e`: checkpoint, early
  * stopping (and its best weights), plateau, schedule. */
 static fer_status end_of_epoch(fer_trainer *tr, fer_model *m, const double *row,
-                               int has_val, long e) {
+                               int has_val, long e, int writer) {
   fer_status st;
-  const char *checkpoint = tr->path[FER_TRAIN_PATH_CHECKPOINT];
+  const char *checkpoint = writer ? tr->path[FER_TRAIN_PATH_CHECKPOINT] : NULL;
   int metric = (int)tr->value[FER_TRAIN_CHECKPOINT_MONITOR];
   if (checkpoint && fer__checkpoint_update(&tr->checkpoint, metric,
                                            monitored(row, metric, has_val), e))
     if ((st = fer_model_save(m, checkpoint, FER_SAVE_DEFAULT))) return st;
-  if (!checkpoint) /* still track the best, for fer_trainer_best_epoch */
+  if (!checkpoint) /* still track the best, for fer_trainer_best_epoch (and
+                      on every process of a data-parallel fit) */
     fer__checkpoint_update(&tr->checkpoint, metric, monitored(row, metric, has_val), e);
   long patience = (long)tr->value[FER_TRAIN_EARLY_STOP_PATIENCE];
   if (patience > 0) {
@@ -522,23 +680,37 @@ static fer_status fit(fer_trainer *tr, fer_model *m, fit_run *r) {
   const char *state = tr->path[FER_TRAIN_PATH_STATE];
   if (state && fer__train_state_exists(state) && (st = fer__train_state_load(tr, m, fer_dataset_count(r->train), state)))
     return st;
+  /* Data-parallel: process 0 keeps the generator of the state file (or of
+   * the seed), the others draw their own dropout masks. */
+  if (r->shard > 0)
+    fer_model_set_seed(m, (uint64_t)tr->value[FER_TRAIN_SEED] ^
+                              (0x9E3779B97F4A7C15ull * (uint64_t)r->shard +
+                               (uint64_t)tr->epochs_done));
   int epochs = (int)tr->value[FER_TRAIN_EPOCHS];
-  int has_val = r->val != NULL;
+  int has_val = r->val != NULL, writer = r->shard == 0;
   for (int epoch = tr->epochs_done; epoch < epochs && !tr->stopped; epoch++) {
     double row[FER_TRAIN_METRIC_COUNT] = {0}, t0 = fer__now_seconds();
     if ((st = train_epoch(tr, m, r, epoch, row))) return st;
+    if (tr->allreduce && (st = share_model(tr, m, r, epoch))) return st;
     row[FER_METRIC_VAL_LOSS] = row[FER_METRIC_VAL_ACCURACY] = NAN;
-    if (has_val &&
-        (st = validate(r, m, (int)tr->value[FER_TRAIN_EVAL_BATCH_SIZE],
-                       &row[FER_METRIC_VAL_LOSS], &row[FER_METRIC_VAL_ACCURACY])))
-      return st;
+    if (has_val && (st = validate_shared(tr, r, m, epoch, row))) return st;
     row[FER_METRIC_SECONDS] = fer__now_seconds() - t0; /* validation included */
+    if (tr->allreduce) {
+      /* Process 0's row for everyone: the callbacks decide alike. */
+      double mine[FER_TRAIN_METRIC_COUNT];
+      for (int k = 0; k < FER_TRAIN_METRIC_COUNT; k++) mine[k] = writer ? row[k] : 0.0;
+      if ((st = allreduce(tr, NULL, 0, mine, FER_TRAIN_METRIC_COUNT, "at the end", epoch)))
+        return st;
+      memcpy(row, mine, sizeof row);
+    }
     if ((st = fer__trainer_history_append(tr, row))) return st;
     tr->epochs_done = epoch + 1;
-    if ((st = end_of_epoch(tr, m, row, has_val, epoch + 1))) return st;
-    const char *history = tr->path[FER_TRAIN_PATH_HISTORY];
+    if ((st = end_of_epoch(tr, m, row, has_val, epoch + 1, writer))) return st;
+    const char *history = writer ? tr->path[FER_TRAIN_PATH_HISTORY] : NULL;
     if (history && (st = write_history(tr, history))) return st;
-    if (state && (st = fer__train_state_save(tr, m, fer_dataset_count(r->train), state))) return st;
+    if (state && writer &&
+        (st = fer__train_state_save(tr, m, fer_dataset_count(r->train), state)))
+      return st;
     if (tr->callback &&
         tr->callback(tr->callback_user, FER_TRAIN_EVENT_EPOCH, epoch, epochs,
                      0, 0, row, FER_TRAIN_METRIC_COUNT))

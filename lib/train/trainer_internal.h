@@ -16,7 +16,7 @@
 #define FER__TRAIN_STATE_VERSION 1
 
 /* Number of keys + 1 (slot 0 unused): the one parameter table's size. */
-#define FER__TRAIN_NUM_KEYS (FER_TRAIN_EVAL_BATCH_SIZE + 1)
+#define FER__TRAIN_NUM_KEYS (FER_TRAIN_SHARD_INDEX + 1)
 #define FER__TRAIN_NUM_PATHS (FER_TRAIN_PATH_HISTORY + 1)
 
 /* What a monitor-driven callback remembers between epochs: the best value
@@ -64,6 +64,8 @@ struct fer_trainer {
   int num_class_weights;
   fer_train_callback callback;
   void *callback_user;
+  fer_train_allreduce allreduce; /* data-parallel: NULL when alone */
+  void *allreduce_user;
   /* Progress: everything below goes into the training-state file. */
   int epochs_done;
   double *history;        /* history_count rows of FER_TRAIN_METRIC_COUNT */

@@ -32,6 +32,9 @@ signature("fer_trainer_set_schedule", c_status, c_ptr, c_ptr)
 signature("fer_trainer_set_augment", c_status, c_ptr, c_ptr)
 signature("fer_trainer_set_class_weights", c_status, c_ptr, c_float_p, c_int)
 signature("fer_trainer_set_callback", c_status, c_ptr, c_ptr, c_ptr)
+# The all-reduce of a data-parallel fit (fer_train_allreduce).
+ALLREDUCE = ctypes.CFUNCTYPE(c_int, c_ptr, P(ctypes.c_float), c_size, P(c_double), c_size)
+signature("fer_trainer_set_allreduce", c_status, c_ptr, c_ptr, c_ptr)
 signature("fer_dataset_balanced_weights", c_status, c_ptr, c_float_p, c_int)
 signature("fer_trainer_fit", c_status, c_ptr, c_ptr, c_ptr, c_ptr)
 signature("fer_trainer_history_count", c_int, c_ptr)
@@ -167,6 +170,32 @@ class Trainer(_Keyed):
         _lib.call("fer_trainer_set_callback", self._h,
                   None if callback is None else ctypes.cast(callback, c_ptr), None)
         self._borrowed["callback"] = callback
+        return self
+
+    def set_allreduce(self, allreduce):
+        """Data-parallel fit: ``allreduce(floats, doubles)`` gets two numpy
+        arrays (float32, float64; views of the trainer's buffers) and must
+        replace each by its element-wise sum over all processes, for
+        example with mpi4py's ``comm.Allreduce(MPI.IN_PLACE, a)``. Set the
+        ``shard_count`` and ``shard_index`` keys too (include/fer/train.h).
+        None turns it off. An exception in it stops the fit."""
+        if allreduce is None:
+            _lib.call("fer_trainer_set_allreduce", self._h, None, None)
+            self._borrowed["allreduce"] = None
+            return self
+        import numpy as np
+
+        def trampoline(_user, floats, nf, doubles, nd):
+            try:
+                f = np.ctypeslib.as_array(floats, (nf,)) if nf else np.zeros(0, np.float32)
+                d = np.ctypeslib.as_array(doubles, (nd,)) if nd else np.zeros(0)
+                allreduce(f, d)
+                return 0
+            except BaseException:  # noqa: BLE001 - reported as a cancelled fit
+                return 1
+        c_fn = ALLREDUCE(trampoline)
+        _lib.call("fer_trainer_set_allreduce", self._h, ctypes.cast(c_fn, c_ptr), None)
+        self._borrowed["allreduce"] = c_fn
         return self
 
     def fit(self, model, train, validation=None):

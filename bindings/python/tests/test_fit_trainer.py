@@ -261,3 +261,37 @@ def test_trainer_handle_settings_and_history():
         with pytest.raises(errors.InvalidArgumentError) as info:
             tr.fit(libfer.Model((1, 5, 5)).add_flatten().add_dense(3), ds)
         assert info.value.status == errors.SHAPE
+
+
+def test_data_parallel_allreduce_is_called_and_alone_follows_the_plain_fit():
+    """One process with an all-reduce (the sum over one process leaves the
+    arrays as they are): the fit calls it with the weighted gradient and
+    the batch's sums at every step and follows the plain fit; an exception
+    in it cancels the fit."""
+    x, y = blobs(60)
+    ds = libfer.Dataset.from_arrays(x, y, class_names=["a", "b", "c"])
+    plain = small_net()
+    with libfer.Trainer(epochs=2, batch_size=20, shuffle=0) as tr:
+        tr.fit(plain, ds)
+    calls = []
+
+    def alone(floats, doubles):
+        calls.append((floats.dtype, doubles.dtype, floats.size, doubles.size))
+    shared = small_net()
+    with libfer.Trainer(epochs=2, batch_size=20, shuffle=0, shard_count=1) as tr:
+        tr.set_allreduce(alone)
+        tr.fit(shared, ds)
+        assert tr.history()[-1]["images"] == 60
+    n_params = plain.get_flat().size
+    steps = [c for c in calls if c[2] == n_params and c[3] == 4]
+    assert len(steps) == 6 and steps[0][:2] == (np.float32, np.float64)
+    np.testing.assert_allclose(shared.get_flat(), plain.get_flat(), rtol=1e-5, atol=1e-6)
+
+    def broken(floats, doubles):
+        raise RuntimeError("network down")
+    with libfer.Trainer(epochs=1, batch_size=20) as tr:
+        tr.set_allreduce(broken)
+        with pytest.raises(errors.CancelledError):
+            tr.fit(small_net(), ds)
+        tr.set_allreduce(None)
+        tr.fit(small_net(), ds)
