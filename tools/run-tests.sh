@@ -1,7 +1,8 @@
 #!/bin/sh
 # The whole test suite, as CI runs it (README: "Run the tests").
 #   1. gcc, -Werror, every suite (unit, golden, consumers, ABI, data tests,
-#      pip: pip install from a copy of the tree, about 1.5 minutes)
+#      pip: pip install from a copy of the tree, about 1.5 minutes; mpi:
+#      examples/mpi_train on 1 and 2 Open MPI ranks, when installed)
 #   2. clang, -Werror, build only (its tests run in the sanitizer build)
 #   3. ASan + UBSan (clang), every suite but the consumers and ABI checks
 #   4. TSan (clang, without OpenMP, whose runtime TSan cannot see), the
@@ -44,8 +45,9 @@ if command -v clang >/dev/null 2>&1; then
     CC=clang CXX=clang++ meson setup build-ci-asan -Db_sanitize=address,undefined \
       -Db_lundef=false -Dfuzzers=disabled -Dbuildtype=debugoptimized -Dc_args=-fno-sanitize-recover=undefined
   ninja -C build-ci-asan
+  # (not the mpi suite: Open MPI's own allocations would count as leaks)
   run_suite build-ci-asan --no-suite consumers --no-suite abi --no-suite slow --no-suite shared-data \
-    --no-suite pip \
+    --no-suite pip --no-suite mpi \
     --timeout-multiplier 4
   summary="$summary asan+ubsan:ok"
 

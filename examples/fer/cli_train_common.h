@@ -28,4 +28,18 @@ int cli_progress_callback(void *user, fer_train_event event, int epoch,
                           int epochs, long batch, long batches,
                           const double *metrics, int metric_count);
 
+/* `fer train` as a function, for front ends that add to it
+ * (examples/mpi_train): `hooks` may be NULL (plain `fer train`).
+ * before_fit sees the trainer and the model just before fer_trainer_fit,
+ * after every option was applied (return 0 to go on); a process that is
+ * not the writer prints nothing and writes neither --out nor --curves (the
+ * trainer writes the state and history files on shard 0 only). Returns the
+ * exit status. */
+typedef struct cli_train_hooks {
+  int (*before_fit)(void *user, fer_trainer *tr, fer_model *model);
+  void *user;
+  int writer;
+} cli_train_hooks;
+int cli_train_run(int argc, char **argv, const cli_train_hooks *hooks);
+
 #endif

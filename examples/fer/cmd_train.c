@@ -215,7 +215,10 @@ static int write_curves(const fer_trainer *tr, const char *path) {
   return st == FER_OK;
 }
 
-int cmd_train(int argc, char **argv) {
+int cmd_train(int argc, char **argv) { return cli_train_run(argc, argv, NULL); }
+
+int cli_train_run(int argc, char **argv, const cli_train_hooks *hooks) {
+  const int writer = !hooks || hooks->writer;
   train_options o = {.usage = FER_USAGE_TRAINING, .val_usage = FER_USAGE_PUBLIC_TEST,
                      .out = "model.ferm", .epochs = 30, .batch = 64, .lr = 1e-3,
                      .init_seed = -1, .optimizer = "adam", .schedule = "none"};
@@ -331,6 +334,7 @@ int cmd_train(int argc, char **argv) {
       i++; /* skip the value */
   }
   if (o.init_seed < 0) o.init_seed = o.seed;
+  if (!writer) o.quiet = 1;
   if (plateau_monitor >= 0) fer_trainer_set(tr, FER_TRAIN_PLATEAU_MONITOR, plateau_monitor);
 
   fer_optimizer_kind kind = !strcmp(o.optimizer, "adam") ? FER_OPTIMIZER_ADAM
@@ -386,9 +390,14 @@ int cmd_train(int argc, char **argv) {
             "parameters, %.1f MFLOP/image forward\n", fer_dataset_count(train),
             fer_dataset_count(val), trainable, fer_model_flops(model) / 1e6);
   }
+  if (hooks && hooks->before_fit && hooks->before_fit(hooks->user, tr, model)) goto cleanup;
   st = fer_trainer_fit(tr, model, train, val);
   if (st) {
     fprintf(stderr, "fer train: %s\n", fer_last_error());
+    goto cleanup;
+  }
+  if (!writer) {
+    rc = CLI_OK;
     goto cleanup;
   }
   if (o.curves && !write_curves(tr, o.curves)) goto cleanup;
