@@ -6,12 +6,17 @@
  * Any video goes through a pipe:
  *   ffmpeg -i in.mp4 -f yuv4mpegpipe - | fer video - -o out.y4m
  * JSON lines (one per frame) go to stdout when the video goes to a file,
- * or to --json FILE.
+ * or to --json FILE. Many videos at once:
+ *   fer video --json-dir OUT a.y4m b.y4m ...
+ * writes OUT/a.jsonl, OUT/b.jsonl, ... and skips videos already done.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cli_analyzer.h"
@@ -21,6 +26,7 @@
 static void usage(FILE *out) {
   fprintf(out,
           "usage: fer video IN.y4m|- [-o OUT.y4m|-] [--json FILE|-] [options]\n"
+          "       fer video --json-dir DIR IN.y4m... [options]\n"
           "\n"
           "Reads a Y4M video (a file, or - for standard input), finds and classifies\n"
           "the faces of every frame, follows each face with a tracker (stable ids,\n"
@@ -33,6 +39,10 @@ static void usage(FILE *out) {
           "  -o, --output FILE|-   annotated Y4M video (- = standard output)\n"
           "  --json FILE|-         per-frame JSON lines (default: standard output\n"
           "                        unless the video goes there)\n"
+          "  --json-dir DIR        for any number of videos: DIR/NAME.jsonl per video\n"
+          "                        (NAME: the file name without its extension), each\n"
+          "                        written when its video is done; videos whose file\n"
+          "                        exists are skipped, so a stopped run resumes\n"
           "  --smoothing A         probability smoothing, 0..0.99 (default 0.6)\n"
           "  --max-missed N        frames a face may be missed before its track ends\n"
           "                        (default 5)\n");
@@ -133,75 +143,217 @@ static int parse_value(const char *flag, const char *text, double *out) {
   return 1;
 }
 
+/* Reads every frame of job->reader through process_frame. */
+static int run_frames(video_job *job, const char *input, int progress, const char *label) {
+  for (int got = 1;;) {
+    fer_status st = fer_y4m_reader_next(job->reader, &got);
+    if (st == FER_OK && !got) return CLI_OK;
+    long frame = fer_y4m_reader_frame_count(job->reader);
+    if (st == FER_OK) st = process_frame(job, frame - 1);
+    if (st != FER_OK) {
+      fprintf(stderr, "%sfer video: %s: frame %ld: %s\n", progress ? "\r\033[K" : "", input,
+              frame, fer_last_error());
+      return CLI_FAILURE;
+    }
+    if (progress && frame % 10 == 0) {
+      fprintf(stderr, "\r\033[Kfer video: %s, frame %ld", label, frame);
+      fflush(stderr);
+    }
+  }
+}
+
+static fer_status new_tracker(video_job *job, double smoothing, double max_missed) {
+  fer_tracker_free(job->tracker);
+  job->tracker = NULL;
+  fer_status st = fer_tracker_create(job->k, &job->tracker);
+  if (st == FER_OK && smoothing >= 0)
+    st = fer_tracker_set(job->tracker, FER_TRACKER_PROB_SMOOTHING, smoothing);
+  if (st == FER_OK && max_missed >= 0)
+    st = fer_tracker_set(job->tracker, FER_TRACKER_MAX_MISSED, max_missed);
+  return st;
+}
+
+/* DIR/NAME.jsonl for the video at `input` (NAME: its file name without the
+ * extension), in a new string. */
+static char *json_path_in(const char *dir, const char *input) {
+  const char *base = strrchr(input, '/');
+  base = base ? base + 1 : input;
+  size_t len = strlen(base);
+  const char *dot = strrchr(base, '.');
+  if (dot && dot != base) len = (size_t)(dot - base);
+  size_t size = strlen(dir) + len + 8;
+  char *path = malloc(size);
+  if (path) snprintf(path, size, "%s/%.*s.jsonl", dir, (int)len, base);
+  return path;
+}
+
+/* --json-dir: each video's lines go to DIR/NAME.jsonl.part, renamed to
+ * DIR/NAME.jsonl when the video is done; an existing NAME.jsonl means done. */
+static int run_many(video_job *job, const char *dir, char **inputs, int count,
+                    double smoothing, double max_missed) {
+  struct stat info;
+  if (stat(dir, &info) != 0 && mkdir(dir, 0777) != 0) {
+    fprintf(stderr, "fer video: --json-dir %s: %s\n", dir, strerror(errno));
+    return CLI_FAILURE;
+  }
+  int progress = isatty(2), rc = CLI_OK, skipped = 0, failed = 0;
+  char **outs = calloc((size_t)count, sizeof *outs);
+  if (!outs) return CLI_FAILURE;
+  for (int i = 0; i < count; i++)
+    if (!(outs[i] = json_path_in(dir, inputs[i]))) rc = CLI_FAILURE;
+  /* Two inputs may not write one file. */
+  for (int i = 0; rc == CLI_OK && i < count; i++)
+    for (int j = 0; j < i; j++)
+      if (!strcmp(outs[i], outs[j]) && strcmp(inputs[i], inputs[j])) {
+        fprintf(stderr, "fer video: %s and %s would both write %s\n", inputs[j], inputs[i],
+                outs[i]);
+        rc = CLI_USAGE;
+        break;
+      }
+  for (int i = 0; rc != CLI_USAGE && i < count; i++) {
+    if (!outs[i]) continue;
+    if (access(outs[i], F_OK) == 0) {
+      skipped++;
+      continue;
+    }
+    size_t size = strlen(outs[i]) + 6;
+    char *part = malloc(size), label[64];
+    if (!part) {
+      rc = CLI_FAILURE;
+      break;
+    }
+    snprintf(part, size, "%s.part", outs[i]);
+    snprintf(label, sizeof label, "video %d/%d", i + 1, count);
+    int one = CLI_OK;
+    if (new_tracker(job, smoothing, max_missed) != FER_OK ||
+        fer_y4m_reader_open(inputs[i], &job->reader) != FER_OK) {
+      fprintf(stderr, "%sfer video: %s\n", progress ? "\r\033[K" : "", fer_last_error());
+      one = CLI_FAILURE;
+    } else if (!(job->json = fopen(part, "w"))) {
+      fprintf(stderr, "fer video: %s: %s\n", part, strerror(errno));
+      one = CLI_FAILURE;
+    } else {
+      one = run_frames(job, inputs[i], progress, label);
+      if (fclose(job->json) != 0 && one == CLI_OK) {
+        fprintf(stderr, "fer video: %s: write failed\n", part);
+        one = CLI_FAILURE;
+      }
+      job->json = NULL;
+      if (one == CLI_OK && rename(part, outs[i]) != 0) {
+        fprintf(stderr, "fer video: %s: %s\n", outs[i], strerror(errno));
+        one = CLI_FAILURE;
+      }
+      if (one != CLI_OK) remove(part);
+    }
+    fer_y4m_reader_free(job->reader);
+    job->reader = NULL;
+    free(part);
+    if (one != CLI_OK) {
+      failed++;
+      rc = CLI_FAILURE;
+    }
+  }
+  if (progress && rc != CLI_USAGE)
+    fprintf(stderr, "\r\033[Kfer video: %d videos, %d already done, %d failed\n", count,
+            skipped, failed);
+  for (int i = 0; i < count; i++) free(outs[i]);
+  free(outs);
+  return rc;
+}
+
 int cmd_video(int argc, char **argv) {
   cli_analyzer_options opt = {0};
-  const char *input = NULL, *output = NULL, *json_path = NULL;
+  const char *input = NULL, *output = NULL, *json_path = NULL, *json_dir = NULL;
   double smoothing = -1, max_missed = -1;
-  for (int i = 1; i < argc; i++) {
+  char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
+  int input_count = 0;
+  if (!inputs) return CLI_FAILURE;
+  int rc = CLI_OK;
+  for (int i = 1; i < argc && rc == CLI_OK; i++) {
     const char *a = argv[i];
     int shared = cli_analyzer_parse("video", argc, argv, &i, &opt);
-    if (shared < 0) return CLI_USAGE;
+    if (shared < 0) rc = CLI_USAGE;
     if (shared) continue;
     if (cli_is_help(a)) {
       usage(stdout);
+      free(inputs);
       return CLI_OK;
     }
     int takes_value = strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 ||
                       strcmp(a, "--json") == 0 || strcmp(a, "--smoothing") == 0 ||
-                      strcmp(a, "--max-missed") == 0;
+                      strcmp(a, "--max-missed") == 0 || strcmp(a, "--json-dir") == 0;
     if (takes_value) {
       if (i + 1 >= argc) {
         fprintf(stderr, "fer video: %s needs a value\n", a);
-        return CLI_USAGE;
+        rc = CLI_USAGE;
+        break;
       }
       const char *v = argv[++i];
       if (a[1] == 'o' || strcmp(a, "--output") == 0) output = v;
       else if (strcmp(a, "--json") == 0) json_path = v;
+      else if (strcmp(a, "--json-dir") == 0) json_dir = v;
       else if (!parse_value(a, v, strcmp(a, "--smoothing") == 0 ? &smoothing : &max_missed))
-        return CLI_USAGE;
+        rc = CLI_USAGE;
     } else if (a[0] == '-' && a[1]) {
       fprintf(stderr, "fer video: unknown option %s\n", a);
       usage(stderr);
-      return CLI_USAGE;
-    } else if (input) {
-      fprintf(stderr, "fer video: one input video only ('%s' and '%s')\n", input, a);
-      return CLI_USAGE;
+      rc = CLI_USAGE;
     } else {
-      input = a;
+      inputs[input_count++] = argv[i];
     }
   }
+  if (rc != CLI_OK) {
+    free(inputs);
+    return rc;
+  }
+  if (json_dir && (output || json_path)) {
+    fprintf(stderr, "fer video: --json-dir writes one file per video: no -o or --json with it\n");
+    free(inputs);
+    return CLI_USAGE;
+  }
+  if (!json_dir && input_count > 1) {
+    fprintf(stderr, "fer video: several input videos need --json-dir DIR ('%s' and '%s')\n",
+            inputs[0], inputs[1]);
+    free(inputs);
+    return CLI_USAGE;
+  }
+  input = input_count ? inputs[0] : NULL;
   int video_to_stdout = output && strcmp(output, "-") == 0;
   if (!input || (json_path && strcmp(json_path, "-") == 0 && video_to_stdout)) {
     fprintf(stderr, "fer video: %s\n", !input ? "no input video given (use - for standard input)"
                                               : "the video and the JSON cannot both go to standard output");
     usage(stderr);
+    free(inputs);
     return CLI_USAGE;
   }
   video_job job;
   memset(&job, 0, sizeof job);
   cli_analyzer ca;
-  int rc = cli_analyzer_open("video", &opt, 1, &ca);
-  if (rc != CLI_OK) return rc;
+  rc = cli_analyzer_open("video", &opt, 1, &ca);
+  if (rc != CLI_OK) {
+    free(inputs);
+    return rc;
+  }
   job.analyzer = ca.analyzer;
   job.k = fer_analyzer_num_classes(ca.analyzer);
   job.gray = gray_model(ca.analyzer);
   job.probs = malloc((size_t)MAX_FACES * (size_t)job.k * sizeof(float));
   job.smoothed = malloc((size_t)MAX_FACES * (size_t)job.k * sizeof(float));
   fer_status st = job.probs && job.smoothed ? FER_OK : FER_ERR_OUT_OF_MEMORY;
-  if (st == FER_OK) st = fer_tracker_create(job.k, &job.tracker);
-  if (st == FER_OK && smoothing >= 0)
-    st = fer_tracker_set(job.tracker, FER_TRACKER_PROB_SMOOTHING, smoothing);
-  if (st == FER_OK && max_missed >= 0)
-    st = fer_tracker_set(job.tracker, FER_TRACKER_MAX_MISSED, max_missed);
+  if (st == FER_OK) st = new_tracker(&job, smoothing, max_missed);
   if (st != FER_OK) {
     fprintf(stderr, "fer video: %s\n", fer_last_error());
     rc = st == FER_ERR_INVALID_ARGUMENT ? CLI_USAGE : CLI_FAILURE;
   }
-  if (rc == CLI_OK && fer_y4m_reader_open(input, &job.reader) != FER_OK) {
+  if (rc == CLI_OK && json_dir) {
+    rc = run_many(&job, json_dir, inputs, input_count, smoothing, max_missed);
+    input = NULL; /* done */
+  }
+  if (rc == CLI_OK && input && fer_y4m_reader_open(input, &job.reader) != FER_OK) {
     fprintf(stderr, "fer video: %s\n", fer_last_error());
     rc = CLI_FAILURE;
   }
-  if (rc == CLI_OK && output) {
+  if (rc == CLI_OK && input && output) {
     /* A closed pipe must give an error we report, not a silent death. */
     signal(SIGPIPE, SIG_IGN);
     int num = 0, den = 0;
@@ -215,7 +367,7 @@ int cmd_video(int argc, char **argv) {
       rc = CLI_FAILURE;
     }
   }
-  if (rc == CLI_OK) {
+  if (rc == CLI_OK && input) {
     if (json_path && strcmp(json_path, "-") != 0) {
       job.json = fopen(json_path, "w");
       if (!job.json) {
@@ -226,16 +378,7 @@ int cmd_video(int argc, char **argv) {
       job.json = stdout;
     }
   }
-  for (int got = 1; rc == CLI_OK;) {
-    st = fer_y4m_reader_next(job.reader, &got);
-    if (st == FER_OK && !got) break;
-    if (st == FER_OK) st = process_frame(&job, fer_y4m_reader_frame_count(job.reader) - 1);
-    if (st != FER_OK) {
-      fprintf(stderr, "fer video: %s: frame %ld: %s\n", input,
-              fer_y4m_reader_frame_count(job.reader), fer_last_error());
-      rc = CLI_FAILURE;
-    }
-  }
+  if (rc == CLI_OK && input) rc = run_frames(&job, input, 0, NULL);
   if (job.writer && fer_y4m_writer_close(job.writer) != FER_OK && rc == CLI_OK) {
     fprintf(stderr, "fer video: %s: %s\n", output, fer_last_error());
     rc = CLI_FAILURE;
@@ -249,5 +392,6 @@ int cmd_video(int argc, char **argv) {
   free(job.probs);
   free(job.smoothed);
   cli_analyzer_close(&ca);
+  free(inputs);
   return rc;
 }
