@@ -120,8 +120,8 @@ def main():
         print("note: GNU parallel is not installed; its recipe is not tested", file=sys.stderr)
     else:
         recipe = ("find tree -type f \\( -iname '*.jpg' -o -iname '*.jpeg' -o -iname '*.png' \\) "
-                  "! -path '*/.*' | sort | parallel --will-cite --sshlogin 2/: --joblog jobs.log "
-                  "--resume -N 2 %s analyze --csv -o parts/part-{#}.csv {}" % fer)
+                  "! -path '*/.*' | sort | parallel --will-cite --sshlogin 2/: --workdir . --joblog jobs.log "
+                  "--resume -N 2 %s analyze --csv --threads 1 -o parts/part-{#}.csv {}" % fer)
         os.makedirs("parts")
         r = run(["sh", "-c", recipe])
         check(r.returncode == 0, "the parallel recipe runs (%s)" % r.stderr.decode()[-300:])
