@@ -76,9 +76,45 @@ static size_t conv_saved(const fer__layer *l, int n) {
   return 0;
 }
 
-/* The column matrix plus this thread's partial weight and bias gradients. */
+/* Floats of GEMM packing memory for one thread: enough for the three
+ * products of a group (forward, weight gradient, input gradient). */
+static size_t conv_gemm_floats(const fer__layer *l) {
+  const int Fg = l->units / l->groups;
+  const int Kg = l->in.c / l->groups * l->kh * l->kw, P = l->out.h * l->out.w;
+  const int big = FER__MAX(FER__MAX(Fg, Kg), P);
+  return (fer__sgemm_workspace_size(big, big, big, 1) + sizeof(float) - 1) /
+         sizeof(float);
+}
+
+/* Per thread: the column matrix, this thread's partial weight and bias
+ * gradients, then packing memory for the GEMMs (so that no product
+ * allocates). */
 static size_t conv_scratch(const fer__layer *l) {
-  return conv_col_floats(l) + l->tensor_size[0] + l->tensor_size[1];
+  return conv_col_floats(l) + l->tensor_size[0] + l->tensor_size[1] +
+         conv_gemm_floats(l);
+}
+
+/* A thread's scratch, split into its parts. When one thread runs the whole
+ * batch (`alone`), its GEMMs may run on every thread, so their packing
+ * memory runs on over the other threads' (unused) scratch. */
+typedef struct conv_scratch_parts {
+  float *col, *gw, *gb;
+  void *gemm;
+  size_t gemm_bytes;
+} conv_scratch_parts;
+
+static conv_scratch_parts conv_parts(const fer__layer *l, const fer__pass *p,
+                                     int thread, int alone) {
+  conv_scratch_parts s;
+  float *base = p->scratch + (size_t)thread * p->scratch_floats;
+  size_t used = conv_col_floats(l) + l->tensor_size[0] + l->tensor_size[1];
+  s.col = base;
+  s.gw = base + conv_col_floats(l);
+  s.gb = s.gw + l->tensor_size[0];
+  s.gemm = base + used;
+  s.gemm_bytes = ((alone ? (size_t)p->threads * p->scratch_floats
+                         : p->scratch_floats) - used) * sizeof(float);
+  return s;
 }
 
 static double conv_flops(const fer__layer *l) {
@@ -151,17 +187,18 @@ static void col2im(const fer__layer *l, const float *col, float *x) {
 }
 
 static void conv_image_forward(const fer__layer *l, const float *x, float *y,
-                               float *col) {
+                               const conv_scratch_parts *s) {
   const int G = l->groups, Fg = l->units / G;
   const int Kg = l->in.c / G * l->kh * l->kw, P = l->out.h * l->out.w;
   const float *src = x;
   if (!conv_is_direct(l)) {
-    im2col(l, x, col);
-    src = col;
+    im2col(l, x, s->col);
+    src = s->col;
   }
   for (int g = 0; g < G; g++)
-    fer__sgemm(0, 0, Fg, P, Kg, 1.0f, l->tensor[0] + (size_t)g * Fg * Kg, Kg,
-               src + (size_t)g * Kg * P, P, 0.0f, y + (size_t)g * Fg * P, P);
+    fer__sgemm_ws(0, 0, Fg, P, Kg, 1.0f, l->tensor[0] + (size_t)g * Fg * Kg, Kg,
+                  src + (size_t)g * Kg * P, P, 0.0f, y + (size_t)g * Fg * P, P,
+                  s->gemm, s->gemm_bytes);
   if (l->tensor[1])
     for (int f = 0; f < l->units; f++) {
       float b = l->tensor[1][f], *yf = y + (size_t)f * P;
@@ -176,32 +213,35 @@ static void conv_forward(const fer__layer *l, const fer__pass *p,
   const size_t out_size = (size_t)fer__shape_size(l->out);
   if (p->n > 1 && fer__worth_parallel(p->threads, conv_flops(l) * p->n)) {
 FER__OMP(omp parallel for num_threads(p->threads) schedule(static))
-    for (int i = 0; i < p->n; i++)
-      conv_image_forward(l, x + i * in_size, y + i * out_size,
-                         p->scratch + (size_t)FER__THREAD_INDEX() * p->scratch_floats);
+    for (int i = 0; i < p->n; i++) {
+      conv_scratch_parts s = conv_parts(l, p, FER__THREAD_INDEX(), 0);
+      conv_image_forward(l, x + i * in_size, y + i * out_size, &s);
+    }
   } else {
+    conv_scratch_parts s = conv_parts(l, p, 0, 1);
     for (int i = 0; i < p->n; i++)
-      conv_image_forward(l, x + i * in_size, y + i * out_size, p->scratch);
+      conv_image_forward(l, x + i * in_size, y + i * out_size, &s);
   }
 }
 
 /* One image's share of the backward pass: weight and bias gradients added
  * to this thread's partials, the input gradient written to dx (if any). */
 static void conv_image_backward(const fer__layer *l, const float *x,
-                                const float *dy, float *dx, float *scratch) {
+                                const float *dy, float *dx,
+                                const conv_scratch_parts *s) {
   const int G = l->groups, Fg = l->units / G;
   const int Kg = l->in.c / G * l->kh * l->kw, P = l->out.h * l->out.w;
   const int direct = conv_is_direct(l);
-  float *col = scratch;
-  float *gw = scratch + conv_col_floats(l), *gb = gw + l->tensor_size[0];
+  float *col = s->col, *gw = s->gw, *gb = s->gb;
   const float *src = x;
   if (!direct) {
     im2col(l, x, col);
     src = col;
   }
   for (int g = 0; g < G; g++)
-    fer__sgemm(0, 1, Fg, Kg, P, 1.0f, dy + (size_t)g * Fg * P, P,
-               src + (size_t)g * Kg * P, P, 1.0f, gw + (size_t)g * Fg * Kg, Kg);
+    fer__sgemm_ws(0, 1, Fg, Kg, P, 1.0f, dy + (size_t)g * Fg * P, P,
+                  src + (size_t)g * Kg * P, P, 1.0f, gw + (size_t)g * Fg * Kg,
+                  Kg, s->gemm, s->gemm_bytes);
   if (l->tensor[1])
     for (int f = 0; f < l->units; f++) {
       const float *d = dy + (size_t)f * P;
@@ -212,8 +252,9 @@ static void conv_image_backward(const fer__layer *l, const float *x,
   if (!dx) return;
   float *dcol = direct ? dx : col;
   for (int g = 0; g < G; g++)
-    fer__sgemm(1, 0, Kg, P, Fg, 1.0f, l->tensor[0] + (size_t)g * Fg * Kg, Kg,
-               dy + (size_t)g * Fg * P, P, 0.0f, dcol + (size_t)g * Kg * P, P);
+    fer__sgemm_ws(1, 0, Kg, P, Fg, 1.0f, l->tensor[0] + (size_t)g * Fg * Kg, Kg,
+                  dy + (size_t)g * Fg * P, P, 0.0f, dcol + (size_t)g * Kg * P, P,
+                  s->gemm, s->gemm_bytes);
   if (!direct) col2im(l, col, dx);
 }
 
@@ -225,33 +266,33 @@ static void conv_backward(const fer__layer *l, const fer__pass *p,
   const size_t in_size = (size_t)fer__shape_size(l->in);
   const size_t out_size = (size_t)fer__shape_size(l->out);
   const size_t partial = l->tensor_size[0] + l->tensor_size[1];
-  const size_t col = conv_col_floats(l);
   int threads =
       p->n > 1 && fer__worth_parallel(p->threads, conv_flops(l) * p->n)
           ? p->threads : 1;
   if (threads > p->n) threads = p->n;
   for (int t = 0; t < threads; t++)
-    memset(p->scratch + (size_t)t * p->scratch_floats + col, 0,
-           partial * sizeof(float));
+    memset(conv_parts(l, p, t, 0).gw, 0, partial * sizeof(float));
   if (threads > 1) {
 FER__OMP(omp parallel for num_threads(threads) schedule(static))
-    for (int i = 0; i < p->n; i++)
+    for (int i = 0; i < p->n; i++) {
+      conv_scratch_parts s = conv_parts(l, p, FER__THREAD_INDEX(), 0);
       conv_image_backward(l, x + i * in_size, dy + i * out_size,
-                          dx ? dx + i * in_size : NULL,
-                          p->scratch + (size_t)FER__THREAD_INDEX() * p->scratch_floats);
+                          dx ? dx + i * in_size : NULL, &s);
+    }
   } else {
+    conv_scratch_parts s = conv_parts(l, p, 0, 1);
     for (int i = 0; i < p->n; i++)
       conv_image_backward(l, x + i * in_size, dy + i * out_size,
-                          dx ? dx + i * in_size : NULL, p->scratch);
+                          dx ? dx + i * in_size : NULL, &s);
   }
   /* Sum the partials in thread order: the same result for a given thread
    * count every time. */
   float *gw = grads[0], *gb = grads[1];
-  const float *first = p->scratch + col;
+  const float *first = conv_parts(l, p, 0, 0).gw;
   memcpy(gw, first, l->tensor_size[0] * sizeof(float));
   if (gb) memcpy(gb, first + l->tensor_size[0], l->tensor_size[1] * sizeof(float));
   for (int t = 1; t < threads; t++) {
-    const float *part = p->scratch + (size_t)t * p->scratch_floats + col;
+    const float *part = conv_parts(l, p, t, 0).gw;
     for (size_t i = 0; i < l->tensor_size[0]; i++) gw[i] += part[i];
     if (gb)
       for (size_t i = 0; i < l->tensor_size[1]; i++)
