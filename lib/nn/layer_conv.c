@@ -92,6 +92,18 @@ static int conv_is_winograd(const fer__layer *l) {
          l->units >= 8;
 }
 
+/* Winograd for this batch: the filter transform (16 x channels x filters
+ * floats, written per call) and the 16 products only pay off with enough
+ * tiles to share them; a small image in a small batch (batch-1 latency on
+ * 6x6 or 12x12 maps) keeps im2col, whose one product reads the filters
+ * once. */
+#define WINOGRAD_MIN_TILES 128
+
+static int conv_use_winograd(const fer__layer *l, int n) {
+  const long tiles = (long)((l->in.h + 1) / 2) * ((l->in.w + 1) / 2);
+  return conv_is_winograd(l) && (long)n * tiles >= WINOGRAD_MIN_TILES;
+}
+
 /* Floats of the Winograd filters (shared by the threads, in thread 0's
  * region) and of one thread's transformed tiles after them. */
 static size_t conv_winograd_floats(const fer__layer *l) {
@@ -285,7 +297,7 @@ static void conv_forward(const fer__layer *l, const fer__pass *p,
   (void)saved;
   const size_t in_size = (size_t)fer__shape_size(l->in);
   const size_t out_size = (size_t)fer__shape_size(l->out);
-  if (conv_is_winograd(l)) {
+  if (conv_use_winograd(l, p->n)) {
     conv_winograd_batch(l, p, 0, x, y);
     if (l->tensor[1]) {
       const int P = l->out.h * l->out.w;
@@ -351,7 +363,7 @@ static void conv_backward(const fer__layer *l, const fer__pass *p,
   const size_t partial = l->tensor_size[0] + l->tensor_size[1];
   const int threads = conv_batch_threads(l, p, 1.0);
   /* Winograd computes the input gradient for the whole batch afterwards. */
-  const int winograd = conv_is_winograd(l) && dx;
+  const int winograd = conv_use_winograd(l, p->n) && dx;
   float *image_dx = winograd ? NULL : dx;
   for (int t = 0; t < threads; t++)
     memset(conv_parts(l, p, t, 0).gw, 0, partial * sizeof(float));

@@ -2,10 +2,11 @@
  * direct convolution written here in double precision:
  *  - the kernel alone (fer__winograd_run), forward and adjoint, on odd and
  *    tiny sizes, one and many channels, several images per chunk;
- *  - the conv layer that uses it (3x3 "same" or pad=1, >= 8 channels), its
- *    forward output and its input, weight and bias gradients, for batches of
- *    1, 3 and 67 images on 1 and 2 threads (a batch of one runs the GEMM
- *    threaded; larger batches split the images).
+ *  - the conv layer that uses it (3x3 "same" or pad=1, >= 8 channels, at
+ *    least 128 tiles in the batch), its forward output and its input,
+ *    weight and bias gradients, for batches of 1 to 67 images on 1 and 2
+ *    threads (a batch of one runs the GEMM threaded; larger batches split
+ *    the images), and one batch below the threshold.
  * Tolerance: |libfer - reference| <= 1e-5 x the sum of the absolute values
  * of the products in that output (float rounding of a sum of up to a few
  * thousand products, times the transforms' few extra roundings). */
@@ -198,10 +199,13 @@ static void check_layer(const char *line, int n, int C, int F, int H, int W,
 
 static void test_layer(void) {
   for (int threads = 1; threads <= 2; threads++) {
-    check_layer("conv 8 3x3 same", 3, 8, 8, 9, 7, threads);
-    check_layer("conv 12 3x3 pad=1 nobias", 1, 9, 12, 11, 10, threads);
+    /* Batches with at least 128 tiles (the layer's Winograd threshold)... */
+    check_layer("conv 8 3x3 same", 7, 8, 8, 9, 7, threads);
+    check_layer("conv 12 3x3 pad=1 nobias", 1, 9, 12, 24, 23, threads);
     check_layer("conv 16 3x3 same nobias", 67, 8, 16, 6, 6, threads);
-    check_layer("conv 8 3x3 same", 5, 16, 8, 13, 3, threads);
+    check_layer("conv 8 3x3 same", 20, 16, 8, 13, 3, threads);
+    /* ...and one below it (im2col), against the same reference. */
+    check_layer("conv 8 3x3 same", 1, 8, 8, 6, 6, threads);
   }
   CHECK_OK(fer_set_num_threads(0));
 }
