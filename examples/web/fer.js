@@ -190,40 +190,68 @@ function showStatus(message, isError) {
   if (isError) window.fer.error = message;
 }
 
-// Box, label and probability bar of each face, scaled to the frame.
-function drawFaces(ctx, faces, width) {
+// Box, probability bar and label of each face, scaled to the frame: boxes
+// and bars first, then the labels, so that no line crosses a label.
+function drawFaces(ctx, faces, width, height) {
   const line = Math.max(2, Math.round(width / 320));
   const fontPx = Math.max(12, Math.round(width / 40));
-  ctx.font = 'bold ' + fontPx + 'px system-ui, sans-serif';
-  ctx.textBaseline = 'top';
+  const { classes, colors } = page.session;
+  const bars = [];
   for (const f of faces) {
     const { x, y, width: w, height: h } = f.box;
-    const color = page.session.colors[f.labelIndex];
     ctx.lineWidth = line;
-    ctx.strokeStyle = color;
+    ctx.strokeStyle = colors[f.labelIndex];
     ctx.strokeRect(x, y, w, h);
-    // The label above the box, or inside its top when there is no room.
-    const text = f.label + ' ' + Math.round(100 * f.confidence) + '%';
-    const tw = ctx.measureText(text).width + 8, th = fontPx + 6;
-    const ty = y - th >= 0 ? y - th : y;
-    ctx.fillStyle = color;
-    ctx.fillRect(x - line / 2, ty, tw, th);
-    ctx.fillStyle = textColorOn(color);
-    ctx.fillText(text, x + 4 - line / 2, ty + 3);
     // The probability bar under the box: one segment per class, as wide as
     // its probability, in the class's colour.
-    const barH = Math.max(6, Math.round(w / 10)), by = y + h + line;
+    const bar = { x, y: y + h + line, w, h: Math.max(6, Math.round(w / 10)) };
     let bx = x;
-    page.session.classes.forEach((name, c) => {
+    classes.forEach((name, c) => {
       const segment = w * f.probabilities[name];
-      ctx.fillStyle = page.session.colors[c];
-      ctx.fillRect(bx, by, segment, barH);
+      ctx.fillStyle = colors[c];
+      ctx.fillRect(bx, bar.y, segment, bar.h);
       bx += segment;
     });
     ctx.lineWidth = 1;
     ctx.strokeStyle = '#000';
-    ctx.strokeRect(x, by, w, barH);
+    ctx.strokeRect(bar.x, bar.y, bar.w, bar.h);
+    bars.push(bar);
   }
+  ctx.font = 'bold ' + fontPx + 'px system-ui, sans-serif';
+  ctx.textBaseline = 'top';
+  const placed = [];
+  faces.forEach((f, i) => {
+    const text = f.label + ' ' + Math.round(100 * f.confidence) + '%';
+    const label = placeLabel(f.box, bars[i], ctx.measureText(text).width + 8, fontPx + 6,
+      placed, width, height);
+    placed.push(label);
+    ctx.fillStyle = colors[f.labelIndex];
+    ctx.fillRect(label.x, label.y, label.w, label.h);
+    ctx.fillStyle = textColorOn(colors[f.labelIndex]);
+    ctx.fillText(text, label.x + 4, label.y + 3);
+  });
+}
+
+// Where a label of w x h goes: above its box, else under its bar, else
+// inside the box's top; moved sideways past labels already placed but
+// still over its box, and inside the frame. Where nothing is free, above
+// the box after all.
+function placeLabel(box, bar, w, h, placed, width, height) {
+  const overlaps = (a, b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+  const clampX = (x) => Math.max(0, Math.min(x, width - w));
+  const overBox = (x) => x >= 0 && x + w <= width && x < box.x + box.width && x + w > box.x;
+  for (const y of [box.y - h, bar.y + bar.h, box.y]) {
+    if (y < 0 || y + h > height) continue;
+    const tried = new Set();
+    for (let x = clampX(box.x); overBox(x) && !tried.has(x);) {
+      tried.add(x);
+      const spot = { x, y, w, h };
+      const hit = placed.find((r) => overlaps(r, spot));
+      if (!hit) return spot;
+      x = overBox(hit.x + hit.w + 1) ? hit.x + hit.w + 1 : hit.x - w - 1;
+    }
+  }
+  return { x: clampX(box.x), y: Math.max(0, Math.min(box.y - h, height - h)), w, h };
 }
 
 function textColorOn(hex) {
@@ -279,7 +307,7 @@ function show(image, width, height, faces, ms, kind, format) {
   window.dispatchEvent(new CustomEvent('fer-frame',
     { detail: { image, width, height, faces, ms, source: kind, format } }));
 
-  drawFaces(ctx, faces, width);
+  drawFaces(ctx, faces, width, height);
   listFaces(faces);
   $('stats').textContent = kind === 'camera'
     ? state.fps.toFixed(1) + ' frames/s · libfer ' + ms.toFixed(0) + ' ms this frame (' +
