@@ -27,7 +27,7 @@ test_packages="
   libclang-rt-14-dev
   python3 python3-numpy python3-pytest python3-pil python3-pip python3-setuptools
   python3-opencv opencv-data
-  python3-mesonpy python3-venv python3-ipython
+  python3-mesonpy python3-venv python3-ipython git
   locales
   libopenmpi-dev openmpi-bin parallel
   chromium lld wasi-libc libclang-rt-14-dev-wasm32
@@ -39,8 +39,9 @@ test_packages="
 # python3-*: the Python binding's tests (pip and setuptools: its offline
 #   `pip install`) and the scripts that compare libfer with Pillow, NumPy and
 #   OpenCV; opencv-data holds OpenCV's cascade files.
-# python3-mesonpy, python3-venv: suite pip (pip install of the source tree
-#   into a fresh venv); python3-ipython: the notebook display test.
+# python3-mesonpy, python3-venv, git: suite pip (pip install of a copy of
+#   the checkout's files, listed by git, into a fresh venv);
+#   python3-ipython: the notebook display test.
 # libopenmpi-dev, openmpi-bin: examples/mpi_train and suite mpi; parallel:
 #   the GNU parallel batch-analysis recipe (test_cli_batch).
 # chromium, lld, wasi-libc, libclang-rt-14-dev-wasm32: suite web, which
