@@ -1,36 +1,49 @@
 #!/bin/bash
-# Do the README's two Quickstart commands work on a machine that has never
-# seen libfer? This builds a minimal Debian 12 root (mmdebstrap
-# --variant=apt: the essential packages and apt; no compiler, no git, no
-# ca-certificates, no locales), clones the committed project into it as
-# /root/libfer, and runs there, as root in a chroot, the two ```sh blocks
-# under "## Quickstart" of the clone's README.md, one after the other, as
-# written (read with tools/quickstart-commands.sh, not copied):
-#   block 1  must exit 0, print at least one face and write out/astronaut.png
-#   block 2  (the whole test suite) must exit 0
-# It prints each block's exit status, wall time and last lines, then the
-# total. A failing block makes it print that block's whole output and exit 1.
+# Do the README's two-command recipes work on a machine that has never seen
+# libfer? For each recipe (a "## " section of README.md with two ```sh
+# blocks: Quickstart, then Python) this builds a new minimal Debian 12 root
+# (mmdebstrap --variant=apt: the essential packages and apt; no compiler, no
+# git, no ca-certificates, no locales), clones the committed project into it
+# as /root/libfer, and runs there, as root in a chroot, the section's two
+# blocks one after the other, as written (read with
+# tools/quickstart-commands.sh, not copied):
+#   Quickstart 1  must exit 0, print at least one face, write out/astronaut.png
+#   Quickstart 2  (the whole test suite) must exit 0
+#   Python 1      (pip install of the binding) must exit 0 and install libfer
+#   Python 2      must exit 0 and print faces from the path and the array
+# A root of its own for Python proves that its recipe does not lean on what
+# the Quickstart installed. It prints each block's exit status, wall time
+# and last lines, then the total. A failing block makes it print that
+# block's whole output and exit 1.
 #
-# Usage: tools/fresh-machine-check.sh [-k|--keep] [-v|--verbose] [REPO [REV]]
+# Usage: tools/fresh-machine-check.sh [-k] [-v] [-s SECTIONS] [REPO [REV]]
 #   REPO        the repository to clone (default: the one holding this script)
 #   REV         the commit to check (default: REPO's HEAD); uncommitted
 #               changes are never checked
-#   -k, --keep  keep the work folder (the root and the logs) for a look
+#   -k, --keep  keep the work folder (the roots and the logs) for a look
 #   -v          also stream each block's output while it runs
-# The work folder is made under ${TMPDIR:-/var/tmp}, about 4 GB by the end.
+#   -s, --sections "Quickstart Python"
+#               the README sections to check (default both)
+# The work folder is made under ${TMPDIR:-/var/tmp}, about 5 GB by the end.
 # Needs root (mmdebstrap, mount, chroot) and a Debian host with apt's
 # archive reachable; installs mmdebstrap when it is missing. Takes about
-# 27 minutes on 2 cores shared with another job: 1 for the root, 5 for
-# block 1, 21 for block 2 (the suite; apt fetches about 440 MB in all).
+# 33 minutes on 2 cores shared with another job: 1 for each root, 5 for
+# Quickstart 1, 21 for Quickstart 2 (the suite; apt fetches about 440 MB in
+# all), 5 for the Python recipe.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 keep=0
 verbose=0
+sections=(Quickstart Python)
 while [ $# -gt 0 ]; do
   case $1 in
   -k | --keep) keep=1 ;;
   -v | --verbose) verbose=1 ;;
+  -s | --sections)
+    read -r -a sections <<<"${2:-}"
+    shift
+    ;;
   -h | --help)
     sed -n '2,/^set -/p' "$0" | sed '$d; s/^# \{0,1\}//'
     exit 0
@@ -72,14 +85,14 @@ if ! command -v mmdebstrap >/dev/null 2>&1; then
 fi
 
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/fer-fresh.XXXXXX")
-root=$work/root
+roots=()
 logs=$work/logs
 mkdir -p "$logs"
 
 # Ends what still runs inside the root (by process id: only processes whose
 # root folder is ours, all started by this script), then unmounts.
-release_root() {
-  local p
+release_root() { # root
+  local p root=$1
   for p in /proc/[0-9]*; do
     if [ "$(readlink "$p/root" 2>/dev/null)" = "$root" ]; then
       kill -9 "${p#/proc/}" 2>/dev/null || true
@@ -94,7 +107,8 @@ release_root() {
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
-  release_root
+  local r
+  for r in ${roots[@]+"${roots[@]}"}; do release_root "$r"; done
   if [ "$keep" = 1 ]; then
     echo "kept: $work"
   elif grep -q " $work/" /proc/self/mounts; then
@@ -110,12 +124,15 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# The two blocks, from the README of the commit checked (the one cloned
-# below), read now so that a README without exactly two fails at once.
+# The blocks, from the README of the commit checked (the one cloned below),
+# read now so that a README without exactly two per section fails at once.
 git -C "$repo" show "$rev:README.md" >"$work/README.md"
-block1=$("$here/quickstart-commands.sh" 1 "$work/README.md")
-block2=$("$here/quickstart-commands.sh" 2 "$work/README.md")
-blocks=("$block1" "$block2")
+declare -A blocks
+for section in "${sections[@]}"; do
+  for n in 1 2; do
+    blocks[$section$n]=$("$here/quickstart-commands.sh" --section "$section" "$n" "$work/README.md")
+  done
+done
 
 mount_root() {
   mount -t proc proc "$root/proc"
@@ -137,56 +154,35 @@ stage() {
   echo "$*"
 }
 
-started=$(date +%s)
-echo "== fresh-machine check of $(git -C "$repo" log -1 --format='%h %s' "$rev" | cut -c1-70)"
-echo "   work folder $work"
-
-t0=$(date +%s)
-# In the foreground: a signal waits for mmdebstrap (a minute or two), which
-# cleans up after itself, before the cleanup below deletes its folder.
-if ! mmdebstrap --variant=apt "$suite" "$root" "${mirrors[@]}" </dev/null >"$logs/mmdebstrap.log" 2>&1; then
-  cat "$logs/mmdebstrap.log"
-  echo "FAIL: mmdebstrap could not build the root" >&2
-  exit 1
-fi
-# The root's network settings (a fresh install has its own).
-cp -L /etc/resolv.conf "$root/etc/resolv.conf"
-stage "root      $(minutes $(($(date +%s) - t0)))  Debian $(cat "$root/etc/debian_version"), mmdebstrap --variant=apt, $(packages_in_root) packages"
-
-t0=$(date +%s)
-src=$root/root/libfer
-git clone --quiet "$repo" "$src"
-git -C "$src" checkout --quiet --detach "$rev"
-stage "clone     $(minutes $(($(date +%s) - t0)))  $repo at $(git -C "$src" rev-parse --short HEAD) into /root/libfer (no ../shared)"
-
-mount_root
-failed=0
-for n in 1 2; do
-  block=${blocks[$((n - 1))]}
-  log=$logs/block$n.log
-  echo "-- block $n: running"
+# A new root at $root with the committed project cloned into /root/libfer.
+make_root() {
+  local t0
   t0=$(date +%s)
-  rc=0
-  # A root shell on a bare system: no variables from this one, no terminal,
-  # nothing on standard input; sh -e so that a failing line of a block that
-  # has several stops it.
-  run=(chroot "$root" /usr/bin/env -i HOME=/root LOGNAME=root USER=root
-    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-    /bin/sh -e -c "cd /root/libfer
-$block")
-  # In the background, because bash runs the INT and TERM traps (the
-  # cleanup) only once the foreground command ends; `wait` returns at once.
-  if [ "$verbose" = 1 ]; then
-    { "${run[@]}" </dev/null 2>&1 | tee "$log"; } &
-  else
-    "${run[@]}" </dev/null >"$log" 2>&1 &
+  # In the foreground: a signal waits for mmdebstrap (a minute or two), which
+  # cleans up after itself, before the cleanup deletes its folder.
+  if ! mmdebstrap --variant=apt "$suite" "$root" "${mirrors[@]}" </dev/null >"$logs/mmdebstrap.log" 2>&1; then
+    cat "$logs/mmdebstrap.log"
+    echo "FAIL: mmdebstrap could not build the root" >&2
+    exit 1
   fi
-  wait $! || rc=$?
-  took=$(($(date +%s) - t0))
-  verdict=ok
-  notes=()
-  if [ "$n" = 1 ]; then
-    faces=$(grep -cE '^ +face [0-9]+ at ' "$log" || true)
+  # The root's network settings (a fresh install has its own).
+  cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+  stage "root      $(minutes $(($(date +%s) - t0)))  Debian $(cat "$root/etc/debian_version"), mmdebstrap --variant=apt, $(packages_in_root) packages"
+
+  t0=$(date +%s)
+  src=$root/root/libfer
+  git clone --quiet "$repo" "$src"
+  git -C "$src" checkout --quiet --detach "$rev"
+  stage "clone     $(minutes $(($(date +%s) - t0)))  $repo at $(git -C "$src" rev-parse --short HEAD) into /root/libfer (no ../shared)"
+  mount_root
+}
+
+# What each block must show besides exit status 0; sets verdict and notes.
+check_block() { # section, n, log
+  local faces
+  case $1$2 in
+  Quickstart1)
+    faces=$(grep -cE '^ +face [0-9]+ at ' "$3" || true)
     [ "$faces" -ge 1 ] || { verdict=FAIL; notes+=("no face printed"); }
     if [ -s "$src/$annotated" ] && [ "$(head -c 4 "$src/$annotated" | tail -c 3)" = PNG ]; then
       notes+=("faces printed: $faces; $annotated: $(wc -c <"$src/$annotated") bytes, PNG")
@@ -194,45 +190,99 @@ $block")
       verdict=FAIL
       notes+=("$annotated was not written")
     fi
-  fi
-  # apt lists the recommended packages it leaves out: proof that the
-  # lists hold without them (none listed when nothing was installed).
-  left_out=$(awk '/^Recommended packages:/ { p = 1; next } /^[^ ]/ { p = 0 } p' "$log" |
-    tr ' ' '\n' | grep -c '^[a-z0-9]' || true)
-  [ "$left_out" = 0 ] || notes+=("apt left out $left_out recommended packages (--no-install-recommends)")
-  [ "$rc" = 0 ] || verdict=FAIL
-  stage "block $n   $(minutes "$took")  exit $rc, $verdict"
-  echo "  \$ $block"
-  for note in ${notes[@]+"${notes[@]}"}; do stage "  $note"; done
-  echo "  packages in the root now: $(packages_in_root)"
-  if [ "$n" = 2 ]; then
+    ;;
+  Quickstart2)
     # meson's totals per build of tools/run-tests.sh, and the tests that
     # skipped: those needing ../shared are expected, any other may name a
     # package the list lacks.
+    local totals line
     totals=$(awk '/^==== .* ====$/ { step = $0; gsub(/^==== | ====$/, "", step) }
       /^(Ok|Fail|Skipped|Timeout):/ { sub(/:$/, "", $1); line[step] = line[step] " " $1 " " $2
         if (!(step in seen)) { seen[step] = 1; order[++steps] = step } }
-      END { for (i = 1; i <= steps; i++) printf "  %s:%s\n", order[i], line[order[i]] }' "$log")
-    while IFS= read -r line; do stage "$line"; done <<<"$totals"
-    grep -E '^ *[0-9]+/[0-9]+ .* SKIP ' "$log" |
+      END { for (i = 1; i <= steps; i++) printf "  %s:%s\n", order[i], line[order[i]] }' "$3")
+    while IFS= read -r line; do notes+=("${line#  }"); done <<<"$totals"
+    grep -E '^ *[0-9]+/[0-9]+ .* SKIP ' "$3" |
       sed -E 's/^ *[0-9]+\/[0-9]+ +//; s/ +SKIP.*//' | sort | uniq -c | sed -E 's/^ *([0-9]+) /  skipped (x\1): /' || true
-  fi
-  if [ "$verdict" != ok ]; then
-    echo "== block $n failed; its whole output:"
-    cat "$log"
-    failed=$n
-    break
-  fi
-  echo "  last $tail_lines lines of its output:"
-  tail -n "$tail_lines" "$log" | sed 's/^/    /'
+    ;;
+  Python1)
+    local wheel
+    wheel=$(grep -oE 'Successfully installed libfer-[^ ]+' "$3" || true)
+    [ -n "$wheel" ] || { verdict=FAIL; notes+=("pip did not report installing libfer"); }
+    [ -z "$wheel" ] || notes+=("pip: $wheel")
+    ;;
+  Python2)
+    # Two printed lists, from the path and from the cv2.imread array, each
+    # with at least one face.
+    faces=$(grep -c 'Face(box=' "$3" || true)
+    [ "$faces" -ge 2 ] || { verdict=FAIL; notes+=("not two lines with faces (from the path and the array)"); }
+    notes+=("lines with faces: $faces")
+    ;;
+  esac
+}
+
+started=$(date +%s)
+echo "== fresh-machine check of $(git -C "$repo" log -1 --format='%h %s' "$rev" | cut -c1-70)"
+echo "   work folder $work; sections: ${sections[*]}, each in a root of its own"
+
+failed=""
+for section in "${sections[@]}"; do
+  echo "== section \"$section\""
+  root=$work/root-$section
+  roots+=("$root")
+  make_root
+  for n in 1 2; do
+    block=${blocks[$section$n]}
+    log=$logs/$section-block$n.log
+    echo "-- $section block $n: running"
+    t0=$(date +%s)
+    rc=0
+    # A root shell on a bare system: no variables from this one, no terminal,
+    # nothing on standard input; sh -e so that a failing line of a block that
+    # has several stops it.
+    run=(chroot "$root" /usr/bin/env -i HOME=/root LOGNAME=root USER=root
+      PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+      /bin/sh -e -c "cd /root/libfer
+$block")
+    # In the background, because bash runs the INT and TERM traps (the
+    # cleanup) only once the foreground command ends; `wait` returns at once.
+    if [ "$verbose" = 1 ]; then
+      { "${run[@]}" </dev/null 2>&1 | tee "$log"; } &
+    else
+      "${run[@]}" </dev/null >"$log" 2>&1 &
+    fi
+    wait $! || rc=$?
+    took=$(($(date +%s) - t0))
+    verdict=ok
+    notes=()
+    check_block "$section" "$n" "$log"
+    # apt lists the recommended packages it leaves out: proof that the
+    # lists hold without them (none listed when nothing was installed).
+    left_out=$(awk '/^Recommended packages:/ { p = 1; next } /^[^ ]/ { p = 0 } p' "$log" |
+      tr ' ' '\n' | grep -c '^[a-z0-9]' || true)
+    [ "$left_out" = 0 ] || notes+=("apt left out $left_out recommended packages (--no-install-recommends)")
+    [ "$rc" = 0 ] || verdict=FAIL
+    stage "$section $n  $(minutes "$took")  exit $rc, $verdict"
+    echo "  \$ $block"
+    for note in ${notes[@]+"${notes[@]}"}; do stage "  $note"; done
+    echo "  packages in the root now: $(packages_in_root)"
+    if [ "$verdict" != ok ]; then
+      echo "== $section block $n failed; its whole output:"
+      cat "$log"
+      failed="$section block $n"
+      break 2
+    fi
+    echo "  last $tail_lines lines of its output:"
+    tail -n "$tail_lines" "$log" | sed 's/^/    /'
+  done
+  release_root "$root"
 done
 
 total=$(($(date +%s) - started))
 echo
 echo "== summary"
 printf '%s\n' "${summary[@]}"
-if [ "$failed" != 0 ]; then
-  echo "FAIL: block $failed; total $(minutes "$total")"
+if [ -n "$failed" ]; then
+  echo "FAIL: $failed; total $(minutes "$total")"
   exit 1
 fi
-echo "PASS: both Quickstart blocks on a fresh Debian $suite root; total $(minutes "$total")"
+echo "PASS: the README's two-command recipes (${sections[*]}) on fresh Debian $suite roots; total $(minutes "$total")"

@@ -4,6 +4,8 @@
 #                                quickstart photo (astronaut.png)
 #   tools/install-deps.sh test   build's packages, plus everything
 #                                tools/run-tests.sh uses
+#   tools/install-deps.sh python what `pip install ./bindings/python` and the
+#                                README's Python example use
 # This is the project's one package list: the README's two commands and
 # .ci/run call it. Run it as root on Debian 12. Packages already installed
 # are left alone, and nothing is fetched when none is missing.
@@ -50,11 +52,23 @@ test_packages="
 # locales: glibc's locale sources, from which the tests compile de_DE.UTF-8
 #   (a comma as the decimal point).
 
+python_packages="
+  python3 python3-venv python3-mesonpy python3-numpy python3-opencv
+"
+# python3-venv: the virtual environment pip installs into (its pip comes
+# from the python3-pip-whl that python3-venv pulls in); python3-mesonpy:
+# the build backend, which builds libfer with meson and puts libfer.so in
+# the package (--no-build-isolation: there is no package index to fetch it
+# from); python3-numpy, python3-opencv: the example reads the photo with
+# cv2.imread. The build's packages come along: meson, ninja, gcc, and
+# python3-skimage for the photo.
+
 case ${1:-} in
 build) packages=$build_packages ;;
 test) packages="$build_packages $test_packages" ;;
+python) packages="$build_packages $python_packages" ;;
 *)
-  echo "usage: $0 build|test" >&2
+  echo "usage: $0 build|test|python" >&2
   exit 2
   ;;
 esac
