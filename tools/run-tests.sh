@@ -46,7 +46,7 @@ if command -v clang >/dev/null 2>&1; then
       -Db_lundef=false -Dfuzzers=disabled -Dbuildtype=debugoptimized -Dc_args=-fno-sanitize-recover=undefined
   ninja -C build-ci-asan
   # (not the mpi suite: Open MPI's own allocations would count as leaks)
-  run_suite build-ci-asan --no-suite consumers --no-suite abi --no-suite slow --no-suite shared-data \
+  run_suite build-ci-asan --no-suite consumers --no-suite abi --no-suite slow --no-suite shared-data --no-suite web \
     --no-suite pip --no-suite mpi \
     --timeout-multiplier 4
   summary="$summary asan+ubsan:ok"
