@@ -298,6 +298,37 @@ FER_API fer_status fer_model_load_memory(const void *data, size_t size,
  * reads). */
 FER_API int fer_model_format_version(void);
 
+/* ---- ONNX (docs/onnx.md) ----
+ * Export writes the model as an ONNX file (opset fer_model_onnx_opset(),
+ * IR version 7), encoded by libfer itself. The ONNX graph's input
+ * "input" (N x C x H x W, float32) is the model's input after
+ * fer_model_preprocess: the caller applies the preprocessing, which the
+ * file records in metadata_props (libfer.preprocessing,
+ * libfer.image_normalization) with the class names and metadata. Dropout
+ * is left out (inference). FER_ERR_UNSUPPORTED names a layer with no ONNX
+ * form; FER_ERR_IO as fer_model_save. The model is only read: safe on a
+ * model other threads predict with. */
+FER_API fer_status fer_model_save_onnx(const fer_model *m, const char *path);
+/* The same bytes in a new buffer freed with fer_free(). */
+FER_API fer_status fer_model_save_onnx_memory(const fer_model *m,
+                                              void **out_data,
+                                              size_t *out_size);
+/* Imports an ONNX model whose graph libfer's layers can express (the
+ * subset in docs/onnx.md: Conv, BatchNormalization, Relu, LeakyRelu, Elu,
+ * Sigmoid, Tanh, MaxPool, AveragePool, GlobalAveragePool, Flatten,
+ * Reshape to (N, -1), Gemm, Softmax, Dropout and Identity, in a chain).
+ * FER_ERR_UNSUPPORTED names the first node libfer cannot express (its
+ * operator and name); FER_ERR_FORMAT a malformed file, with the byte
+ * offset or the node; FER_ERR_TOO_LARGE beyond the model limits. The
+ * libfer.* metadata_props of an exported file are read back; otherwise
+ * the preprocessing is the default (pixel / 255). *out is NULL on
+ * failure. */
+FER_API fer_status fer_model_load_onnx(const char *path, fer_model **out);
+FER_API fer_status fer_model_load_onnx_memory(const void *data, size_t size,
+                                              fer_model **out);
+/* The ONNX opset version the exporter writes (13). */
+FER_API int fer_model_onnx_opset(void);
+
 /* ------------------------------------------------------------------------
  * Inference
  * ------------------------------------------------------------------------ */
