@@ -257,3 +257,22 @@ def test_predictor_reused_input_buffer():
     np.testing.assert_allclose(p.predict_proba(buffer),
                                m.predict_proba(np.ones((1, 1, 6, 6), dtype=np.float32)),
                                rtol=1e-6)
+
+
+def test_onnx_round_trip(tmp_path):
+    m = libfer.Model.from_text("input 1x6x6\nconv 3 3x3 same\nbn\nrelu\ndrop 0.2\n"
+                               "flatten\ndense 3\nsoftmax\n")
+    m.class_names = ["a", "b", "c"]
+    m.set_metadata("dataset", "fer2013")
+    x = np.random.default_rng(2).random((2, 1, 6, 6), dtype=np.float32)
+    path = tmp_path / "m.onnx"
+    m.save_onnx(str(path))
+    data = m.to_onnx_bytes()
+    assert data == path.read_bytes()
+    assert libfer.Model.onnx_opset() == 13
+    for back in (libfer.Model.load_onnx(str(path)), libfer.Model.from_onnx_bytes(data)):
+        assert back.to_text() == m.to_text()  # the architecture text comes back
+        assert back.class_names == ["a", "b", "c"] and back.metadata == {"dataset": "fer2013"}
+        assert np.array_equal(back.predict_proba(x), m.predict_proba(x))
+    with pytest.raises(errors.FileFormatError):
+        libfer.Model.from_onnx_bytes(data[:len(data) // 2])
