@@ -50,7 +50,11 @@ typedef enum fer_layer_kind {
   FER_LAYER_SOFTMAX = 11,   /* softmax (over channels) */
   FER_LAYER_DROPOUT = 12,   /* drop RATE */
   FER_LAYER_DENSE = 13,     /* dense N [nobias] */
-  FER_LAYER_FLATTEN = 14    /* flatten */
+  FER_LAYER_FLATTEN = 14,   /* flatten */
+  /* Graph layers (several inputs; docs/model-format.md, "Graphs"): */
+  FER_LAYER_ADD = 15,       /* add NAME... : element-wise sum */
+  FER_LAYER_CONCAT = 16,    /* concat NAME... : along channels */
+  FER_LAYER_MUL = 17        /* mul NAME : product, C x 1 x 1 broadcast (gates) */
 } fer_layer_kind;
 
 /* Convolution padding: a value >= 0 pads that many zeros on every side;
