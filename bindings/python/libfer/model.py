@@ -103,7 +103,7 @@ for _what in ("gradients", "parameters", "statistics"):
 LAYER_KINDS = {1: "conv", 2: "max_pool", 3: "avg_pool", 4: "global_avg_pool",
                5: "batch_norm", 6: "relu", 7: "leaky_relu", 8: "elu",
                9: "sigmoid", 10: "tanh", 11: "softmax", 12: "dropout",
-               13: "dense", 14: "flatten"}
+               13: "dense", 14: "flatten", 15: "add", 16: "concat", 17: "mul"}
 INITS = {"he_uniform": 1, "he_normal": 2, "glorot_uniform": 3, "glorot_normal": 4}
 TENSORS = {"weight": 1, "bias": 2, "running_mean": 3, "running_var": 4}
 FLAT = {"parameters": "parameters", "gradients": "gradients", "statistics": "statistics"}

@@ -276,3 +276,23 @@ def test_onnx_round_trip(tmp_path):
         assert np.array_equal(back.predict_proba(x), m.predict_proba(x))
     with pytest.raises(errors.FileFormatError):
         libfer.Model.from_onnx_bytes(data[:len(data) // 2])
+
+
+def test_graph_model(tmp_path):
+    """A residual block with a squeeze-and-excitation gate, from Python."""
+    m = libfer.Model.from_text("input 1x8x8\nstem = conv 4 3x3 same\nrelu\nconv 4 3x3 same\n"
+                               "x = add stem\ngap\nconv 4 1x1\nsigmoid\nmul x\n"
+                               "flatten\ndense 3\nsoftmax\n")
+    assert [k for k, _ in m.layers][3:5] == ["add", "global_avg_pool"]
+    assert m.layers[7] == ("mul", (4, 8, 8))
+    assert "x = add stem" in m.to_text() and "Inputs" in m.summary()
+    m.add("y = dense 2 from=x")
+    x = np.random.default_rng(3).random((4, 1, 8, 8), dtype=np.float32)
+    path = tmp_path / "g.ferm"
+    m.save(str(path))
+    back = libfer.Model.load(str(path))
+    assert back.to_text() == m.to_text()
+    assert np.array_equal(back.predict_proba(x), m.predict_proba(x))
+    onnx_back = libfer.Model.from_onnx_bytes(m.to_onnx_bytes())
+    assert onnx_back.to_text() == m.to_text()
+    assert np.array_equal(onnx_back.predict_proba(x), m.predict_proba(x))
