@@ -11,8 +11,11 @@ as tools/gen_nn_golden.py writes them down from
 hash-filled weights and batch-norm statistics, plus "mixed": a small net
 with every other operator of the ONNX subset (strided and grouped
 convolutions, padded pooling, LeakyReLU, ELU, Tanh, Sigmoid, a Linear
-without bias). "residual" has a skip connection (Add), which a chain-only
-importer must refuse by name.
+without bias). "resnet" (basic blocks, identity
+and projection shortcuts) and "mobilenet" (inverted residuals with
+depthwise convolutions and squeeze-and-excitation gates, a concat) are
+graphs; "scaled" multiplies by a constant, which libfer cannot express
+and must refuse by name.
 
 Nothing is committed: the test runs this into its build folder when Debian's
 python3-torch is installed and skips those checks otherwise.
@@ -39,17 +42,98 @@ def mixed():
             ("dense", nn.Linear(16, 7)), ("softmax", nn.Softmax(dim=1))]
 
 
-class Residual(nn.Module):
+class BasicBlock(nn.Module):
+    """ResNet basic block: two 3x3 conv-bn, identity or 1x1 projection."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.a = nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False),
+                               nn.BatchNorm2d(cout), nn.ReLU(),
+                               nn.Conv2d(cout, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout))
+        self.short = None
+        if stride != 1 or cin != cout:
+            self.short = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
+                                       nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        return torch.relu(self.a(x) + (self.short(x) if self.short else x))
+
+
+class InvertedResidual(nn.Module):
+    """MobileNetV2 block (ReLU for ReLU6) with a squeeze-and-excitation gate."""
+
+    def __init__(self, cin, cout, stride, expand):
+        super().__init__()
+        mid = cin * expand
+        self.expand = nn.Sequential(nn.Conv2d(cin, mid, 1, bias=False), nn.BatchNorm2d(mid),
+                                    nn.ReLU(),
+                                    nn.Conv2d(mid, mid, 3, stride, 1, groups=mid, bias=False),
+                                    nn.BatchNorm2d(mid), nn.ReLU())
+        self.se = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(mid, max(mid // 4, 1), 1),
+                                nn.ReLU(), nn.Conv2d(max(mid // 4, 1), mid, 1), nn.Sigmoid())
+        self.project = nn.Sequential(nn.Conv2d(mid, cout, 1, bias=False), nn.BatchNorm2d(cout))
+        self.residual = stride == 1 and cin == cout
+
+    def forward(self, x):
+        y = self.expand(x)
+        y = self.project(y * self.se(y))
+        return x + y if self.residual else y
+
+
+class SmallResNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(1, 8, 3, 1, 1, bias=False), nn.BatchNorm2d(8),
+                                  nn.ReLU())
+        self.blocks = nn.Sequential(BasicBlock(8, 8, 1), BasicBlock(8, 16, 2))
+        self.head = nn.Linear(16, 7)
+
+    def forward(self, x):
+        y = self.blocks(self.stem(x))
+        return self.head(torch.flatten(nn.functional.adaptive_avg_pool2d(y, 1), 1))
+
+
+class SmallMobileNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(1, 8, 3, 2, 1, bias=False), nn.BatchNorm2d(8),
+                                  nn.ReLU())
+        self.blocks = nn.Sequential(InvertedResidual(8, 8, 1, 2), InvertedResidual(8, 12, 2, 3),
+                                    InvertedResidual(12, 12, 1, 3))
+        self.branch = nn.Conv2d(12, 4, 1)  # an Inception-style concat at the end
+        self.head = nn.Linear(16 * 12 * 12, 7)
+
+    def forward(self, x):
+        y = self.blocks(self.stem(x))
+        y = torch.cat([y, self.branch(y)], 1)
+        return torch.softmax(self.head(torch.flatten(y, 1)), 1)
+
+
+class Scaled(nn.Module):
+    """A constant operand: outside what libfer expresses."""
+
     def __init__(self):
         super().__init__()
         self.a = nn.Conv2d(1, 4, 3, padding=1)
-        self.b = nn.Conv2d(4, 4, 3, padding=1)
-        self.head = nn.Linear(4 * 48 * 48, 7)
 
     def forward(self, x):
-        y = torch.relu(self.a(x))
-        y = y + self.b(y)
-        return self.head(torch.flatten(y, 1))
+        return torch.flatten(self.a(x) * 2.0, 1)
+
+
+def randomize(model):
+    """Non-trivial batch-norm statistics (PyTorch folds them at export)."""
+    g = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for mod in model.modules():
+            if isinstance(mod, nn.BatchNorm2d):
+                n = mod.num_features
+                mod.weight.copy_(0.5 + torch.rand(n, generator=g))
+                mod.bias.copy_(0.4 * torch.rand(n, generator=g) - 0.2)
+                mod.running_mean.copy_(0.4 * torch.rand(n, generator=g) - 0.2)
+                mod.running_var.copy_(0.5 + torch.rand(n, generator=g))
+
+
+GRAPHS = {"resnet": SmallResNet, "mobilenet": SmallMobileNet, "scaled": Scaled}
 
 
 NETS = dict(golden.NETS, mixed=mixed)
@@ -57,8 +141,9 @@ NETS = dict(golden.NETS, mixed=mixed)
 
 def export(name, out_dir):
     torch.manual_seed(0)
-    if name == "residual":
-        model = Residual()
+    if name in GRAPHS:
+        model = GRAPHS[name]()
+        randomize(model)
     else:
         layers = NETS[name]()
         golden.fill_weights(layers)
@@ -82,7 +167,8 @@ def main():
     out_dir = sys.argv[1]
     os.makedirs(out_dir, exist_ok=True)
     torch.set_num_threads(1)
-    for name in sys.argv[2:] or ["seed000", "seed001", "vgglite", "mixed", "residual"]:
+    for name in sys.argv[2:] or ["seed000", "seed001", "vgglite", "mixed", "resnet", "mobilenet",
+                                   "scaled"]:
         export(name, out_dir)
 
 

@@ -302,27 +302,80 @@ static void meta_prop(fer__buf *model, const char *key, const char *value,
   fer__buf_release(&entry);
 }
 
+typedef char tensor_name[32];
+
 static fer_status encode(const fer_model *m, fer__buf *out) {
   fer__buf graph;
   fer__buf_init(&graph);
   exporter e = {.graph = &graph, .rank = 4};
-  snprintf(e.current, sizeof e.current, "input");
-  int last = -1; /* the last layer that makes a node writes "output" */
-  for (int i = 0; i < m->num_layers; i++)
-    if (m->layers[i].kind != FER_LAYER_DROPOUT) last = i;
+  const int L = m->num_layers;
+  /* Each layer's output tensor and its rank (a dropout's are its input's). */
+  tensor_name *names = fer__calloc((size_t)L + 1, sizeof *names);
+  int *ranks = fer__calloc((size_t)L + 1, sizeof *ranks);
   fer_status st = FER_OK;
-  for (int i = 0; i < m->num_layers && !st; i++) {
-    char name[32];
-    if (i == last) snprintf(name, sizeof name, "output");
-    else snprintf(name, sizeof name, "l%d.%s", i,
-                  fer__layer_ops_of(m->layers[i].kind)->keyword);
-    st = export_layer(&e, &m->layers[i], i, name);
+  if (!names || !ranks) st = fer__fail(FER_ERR_OUT_OF_MEMORY, "ONNX export: out of memory");
+  for (int i = 0; i < L && !st; i++) {
+    const fer__layer *l = &m->layers[i];
+    const int s0 = l->src[0];
+    snprintf(e.current, sizeof e.current, "%s", s0 == FER__SRC_INPUT ? "input" : names[s0]);
+    e.rank = s0 == FER__SRC_INPUT ? 4 : ranks[s0];
+    if (l->kind == FER_LAYER_DROPOUT) {
+      memcpy(names[i], e.current, sizeof names[i]);
+      ranks[i] = e.rank;
+      continue;
+    }
+    if (i == L - 1) snprintf(names[i], sizeof names[i], "output");
+    else snprintf(names[i], sizeof names[i], "l%d.%s", i, fer__layer_ops_of(l->kind)->keyword);
+    if (l->num_src > 1) {
+      const char *extra[FER__MAX_INPUTS];
+      for (int j = 1; j < l->num_src; j++) {
+        int s = l->src[j];
+        extra[j - 1] = s == FER__SRC_INPUT ? "input" : names[s];
+        if ((s == FER__SRC_INPUT ? 4 : ranks[s]) != e.rank)
+          st = fer__fail(FER_ERR_UNSUPPORTED,
+                         "ONNX export: layer %d (%s) joins a map and a flat tensor", i,
+                         fer__layer_ops_of(l->kind)->keyword);
+      }
+      if (st) break;
+      fer__buf a;
+      fer__buf_init(&a);
+      const char *op = l->kind == FER_LAYER_MUL ? "Mul"
+                       : l->kind == FER_LAYER_CONCAT ? "Concat"
+                       : l->num_src == 2 ? "Add" : "Sum";
+      if (l->kind == FER_LAYER_CONCAT) attr_int(&a, "axis", 1);
+      if (l->kind == FER_LAYER_MUL &&
+          fer__shape_size(l->src_shape[0]) < fer__shape_size(l->src_shape[1])) {
+        /* The full map first: OpenCV 4.6 cannot broadcast the first operand
+         * of Mul (the product is the same). */
+        char first[sizeof e.current];
+        memcpy(first, e.current, sizeof first);
+        snprintf(e.current, sizeof e.current, "%s", extra[0]);
+        extra[0] = first;
+        node(&e, op, extra, l->num_src - 1, &a, names[i]);
+        fer__buf_release(&a);
+        ranks[i] = e.rank;
+        continue;
+      }
+      node(&e, op, extra, l->num_src - 1, &a, names[i]);
+      fer__buf_release(&a);
+    } else {
+      st = export_layer(&e, l, i, names[i]);
+    }
+    ranks[i] = e.rank;
   }
   if (st) {
+    fer__free(names);
+    fer__free(ranks);
     fer__buf_release(&graph);
     return st;
   }
-  if (last < 0) node(&e, "Identity", NULL, 0, NULL, "output");
+  if (L == 0 || m->layers[L - 1].kind == FER_LAYER_DROPOUT) {
+    snprintf(e.current, sizeof e.current, "%s", L ? names[L - 1] : "input");
+    e.rank = L ? ranks[L - 1] : 4;
+    node(&e, "Identity", NULL, 0, NULL, "output");
+  }
+  fer__free(names);
+  fer__free(ranks);
   fer__pb_string(&graph, ONNX_GRAPH_NAME, "libfer");
   int64_t in_dims[4] = {1, m->input.c, m->input.h, m->input.w};
   value_info(&graph, ONNX_GRAPH_INPUT, "input", in_dims, 4);

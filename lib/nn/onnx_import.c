@@ -405,13 +405,33 @@ static int get_attr(const node *n, const char *name, attr *a) {
   return 0;
 }
 
+typedef struct value {
+  span name;
+  int src, rank, pad;
+} value;
+
+static const value *find_value(const value *vals, int n, span name) {
+  for (int i = n - 1; i >= 0; i--)
+    if (span_eq(vals[i].name, name)) return &vals[i];
+  return NULL;
+}
+
 typedef struct walk {
   importer *im;
   fer_model *m;
   const node *n;
-  int rank;
-  int pad; /* a zero Pad before this node, merged into a Conv or AveragePool */
+  int src;  /* the layer (or FER__SRC_INPUT) whose output the node reads */
+  int rank; /* of that tensor: 4 (N, C, H, W) or 2 (N, features) */
+  int pad;  /* a zero Pad before this node, merged into a Conv or AveragePool */
+  int srcs[MAX_IO]; /* every input that is a tensor of the graph (not a constant) */
+  int n_srcs;
+  int alias;
 } walk;
+
+/* Shape of the tensor the node reads. */
+static fer__shape in_shape(const walk *w) {
+  return w->src == FER__SRC_INPUT ? w->m->input : w->m->layers[w->src].out;
+}
 
 static fer_status node_fail(const walk *w, fer_status st, const char *fmt, ...)
     FER__PRINTF(3, 4);
@@ -476,7 +496,12 @@ static fer_status copy_floats(const walk *w, const tensor *t, float *dst,
 
 /* Appends a layer, naming the node when its setup refuses. */
 static fer_status append(const walk *w, const fer__layer *proto) {
-  fer_status st = fer__model_append(w->m, proto);
+  fer__layer l = *proto;
+  if (!l.num_src) {
+    l.num_src = 1;
+    l.src[0] = w->src;
+  }
+  fer_status st = fer__model_append(w->m, &l);
   if (st) {
     char why[200];
     snprintf(why, sizeof why, "%s", fer_last_error());
@@ -541,7 +566,7 @@ static fer_status padding_of(const walk *w, int kh, int kw, int stride,
     return FER_OK;
   }
   if (allow_same) {
-    fer__shape in = fer__model_output_shape(w->m);
+    fer__shape in = in_shape(w);
     int dims[2] = {in.h, in.w}, k[2] = {kh, kw};
     int same = 1;
     for (int d = 0; d < 2; d++) {
@@ -592,7 +617,7 @@ static fer_status import_conv(walk *w) {
     l.padding = w->pad;
     w->pad = 0;
   }
-  fer__shape in = fer__model_output_shape(w->m);
+  fer__shape in = in_shape(w);
   if (groups < 1 || wt->dims[1] * groups != in.c)
     return node_fail(w, FER_ERR_SHAPE,
                      "weight has %lld input channels per group x %d groups, the "
@@ -680,7 +705,7 @@ static fer_status import_gemm(walk *w) {
   if (!wt || wt->ndims != 2)
     return node_fail(w, FER_ERR_UNSUPPORTED, "weight '%s' is not a constant 2-D tensor",
                      show(w->n->input[1], nb));
-  long inputs = fer__shape_size(fer__model_output_shape(w->m));
+  long inputs = fer__shape_size(in_shape(w));
   int64_t units = trans_b ? wt->dims[0] : wt->dims[1];
   int64_t k = trans_b ? wt->dims[1] : wt->dims[0];
   if (k != inputs || units < 1 || units > FER_MODEL_MAX_DIM)
@@ -725,7 +750,7 @@ static fer_status import_reshape(walk *w) {
       v[i] = (int64_t)u;
     }
   }
-  long features = fer__shape_size(fer__model_output_shape(w->m));
+  long features = fer__shape_size(in_shape(w));
   int batch_ok = v[0] == 0 || v[0] == 1 || (v[0] == -1 && v[1] != -1);
   if (!batch_ok || (v[1] != -1 && v[1] != features))
     return node_fail(w, FER_ERR_UNSUPPORTED,
@@ -809,6 +834,24 @@ static fer_status import_node(walk *w) {
   if (span_is(n->op, "Gemm")) return import_gemm(w);
   if (span_is(n->op, "Reshape")) return import_reshape(w);
   if (span_is(n->op, "Dropout") || span_is(n->op, "Identity")) return FER_OK;
+  if (span_is(n->op, "Add") || span_is(n->op, "Sum") || span_is(n->op, "Concat") ||
+      span_is(n->op, "Mul")) {
+    int is_mul = span_is(n->op, "Mul"), is_concat = span_is(n->op, "Concat");
+    if (w->n_srcs != n->n_input)
+      return node_fail(w, FER_ERR_UNSUPPORTED,
+                       "a constant operand (libfer joins layer outputs only)");
+    if (w->n_srcs < 2 || w->n_srcs > (is_mul ? 2 : FER__MAX_INPUTS))
+      return node_fail(w, FER_ERR_UNSUPPORTED, "%d inputs", w->n_srcs);
+    if (is_concat) {
+      if ((st = want_attr(w, "axis", &a))) return st;
+      if (!a.found || !(a.i == 1 || a.i == 1 - w->rank) || w->rank != 4)
+        return node_fail(w, FER_ERR_UNSUPPORTED, "concatenation other than channels of maps");
+    }
+    l.kind = is_mul ? FER_LAYER_MUL : is_concat ? FER_LAYER_CONCAT : FER_LAYER_ADD;
+    l.num_src = w->n_srcs;
+    memcpy(l.src, w->srcs, (size_t)w->n_srcs * sizeof l.src[0]);
+    return append(w, &l);
+  }
   if (span_is(n->op, "GlobalAveragePool")) {
     l.kind = FER_LAYER_GLOBAL_AVG_POOL;
     w->rank = 4;
@@ -833,7 +876,7 @@ static fer_status import_node(walk *w) {
     if ((st = want_attr(w, "axis", &a))) return st;
     int64_t axis = a.found ? a.i : w->im->opset >= 13 ? -1 : 1;
     if (axis < 0) axis += w->rank;
-    fer__shape s = fer__model_output_shape(w->m);
+    fer__shape s = in_shape(w);
     /* Before opset 13 Softmax flattens from `axis` on: the same as over
      * channels only when there is one position. */
     if (axis != 1 || (w->im->opset < 13 && w->rank == 4 && (long)s.h * s.w != 1))
@@ -874,21 +917,37 @@ static int same_computation(const fer__layer *a, const fer__layer *b) {
 static fer_model *restore_arch(const fer_model *b, const char *arch) {
   fer_model *a = NULL;
   if (fer_model_from_text(arch, &a) != FER_OK) return NULL;
-  int ok = a->input.c == b->input.c && a->input.h == b->input.h &&
+  /* to_b[i]: the layer of b that computes a's layer i's output (for a
+   * dropout, its input's); FER__SRC_INPUT for the model input. */
+  int *to_b = fer__malloc(((size_t)a->num_layers + 1) * sizeof *to_b);
+  int ok = to_b && a->input.c == b->input.c && a->input.h == b->input.h &&
            a->input.w == b->input.w, j = 0;
+#define MAPPED(s) ((s) == FER__SRC_INPUT ? FER__SRC_INPUT : to_b[s])
   for (int i = 0; i < a->num_layers && ok; i++) {
     fer__layer *la = &a->layers[i];
-    if (la->kind == FER_LAYER_DROPOUT) continue;
+    if (la->kind == FER_LAYER_DROPOUT) {
+      to_b[i] = MAPPED(la->src[0]);
+      continue;
+    }
+    int first = MAPPED(la->src[0]);
     if (la->kind == FER_LAYER_DENSE && j < b->num_layers &&
-        b->layers[j].kind == FER_LAYER_FLATTEN)
+        b->layers[j].kind == FER_LAYER_FLATTEN && b->layers[j].src[0] == first) {
+      first = j; /* the export's Flatten before a Gemm */
       j++;
+    }
     if (j >= b->num_layers) {
       ok = 0;
       break;
     }
-    const fer__layer *lb = &b->layers[j++];
+    const fer__layer *lb = &b->layers[j];
     ok = la->kind == lb->kind && la->out.c == lb->out.c && la->out.h == lb->out.h &&
-         la->out.w == lb->out.w && same_computation(la, lb);
+         la->out.w == lb->out.w && same_computation(la, lb) &&
+         la->num_src == lb->num_src && lb->src[0] == first;
+    for (int k = 1; k < la->num_src && ok; k++) ok = lb->src[k] == MAPPED(la->src[k]);
+    if (!ok && la->kind == FER_LAYER_MUL && lb->kind == FER_LAYER_MUL)
+      /* The export puts mul's full map first. */
+      ok = lb->src[0] == MAPPED(la->src[1]) && lb->src[1] == MAPPED(la->src[0]) &&
+           la->out.c == lb->out.c && la->out.h == lb->out.h && la->out.w == lb->out.w;
     for (int k = 0; k < FER__TENSORS && ok; k++) {
       if (la->tensor_size[k] == lb->tensor_size[k]) {
         if (la->tensor_size[k])
@@ -899,7 +958,12 @@ static fer_model *restore_arch(const fer_model *b, const char *arch) {
         ok = 0;
       }
     }
+    to_b[i] = j++;
   }
+  /* The outputs must be the same tensor. */
+  if (ok && a->num_layers) ok = MAPPED(a->num_layers - 1) == b->num_layers - 1;
+#undef MAPPED
+  fer__free(to_b);
   if (!ok || j != b->num_layers) {
     fer_model_free(a);
     return NULL;
@@ -922,7 +986,15 @@ static fer_status build(importer *im, fer_model **out) {
   fer_status st = fer_model_create((int)im->input_dims[1], (int)im->input_dims[2],
                                    (int)im->input_dims[3], &m);
   if (st) return st;
-  span current = im->input_name;
+  /* Every tensor a node made: the layer it is the output of, its rank and
+   * a pending zero padding (Pad). Identity, Dropout and Pad alias. */
+  value *vals = fer__calloc((size_t)im->n_nodes + 1, sizeof *vals);
+  if (!vals) {
+    fer_model_free(m);
+    return fer__fail(FER_ERR_OUT_OF_MEMORY, "%s: out of memory", im->what);
+  }
+  int n_vals = 0;
+  vals[n_vals++] = (value){im->input_name, FER__SRC_INPUT, 4, 0};
   walk w = {.im = im, .m = m, .rank = 4};
   for (int i = 0; i < im->n_nodes && !st; i++) {
     node n;
@@ -932,34 +1004,51 @@ static fer_status build(importer *im, fer_model **out) {
       st = node_fail(&w, FER_ERR_UNSUPPORTED, "operator domain '%s'", show(n.domain, nb));
       break;
     }
-    if (!span_is(n.op, "Constant")) {
-      if (n.n_input < 1 || !span_eq(n.input[0], current)) {
-        st = node_fail(&w, FER_ERR_UNSUPPORTED,
-                       "reads '%s', not the previous node's output '%s' "
-                       "(libfer models are chains)",
-                       n.n_input ? show(n.input[0], nb) : "", show(current, cb));
-        break;
-      }
-      for (int k = 1; k < n.n_input; k++)
-        if (span_eq(n.input[k], current)) {
-          st = node_fail(&w, FER_ERR_UNSUPPORTED, "reads the chain's tensor twice");
-          break;
-        }
-      if (st) break;
-      if (m->num_layers >= FER_MODEL_MAX_LAYERS) {
-        st = node_fail(&w, FER_ERR_TOO_LARGE, "more than %d layers", FER_MODEL_MAX_LAYERS);
-        break;
-      }
+    if (span_is(n.op, "Constant")) {
+      st = import_node(&w);
+      continue;
     }
+    const value *v = n.n_input ? find_value(vals, n_vals, n.input[0]) : NULL;
+    if (!v) {
+      st = node_fail(&w, FER_ERR_UNSUPPORTED,
+                     "its first input '%s' is not the output of an earlier node "
+                     "or the graph input", n.n_input ? show(n.input[0], nb) : "");
+      break;
+    }
+    w.src = v->src;
+    w.rank = v->rank;
+    w.pad = v->pad;
+    /* The other data inputs of a layer with several (Add, Concat, Mul). */
+    w.n_srcs = 0;
+    for (int k = 0; k < n.n_input; k++) {
+      const value *o = find_value(vals, n_vals, n.input[k]);
+      if (!o) continue;
+      if (k > 0 && (o->pad || o->rank != w.rank)) {
+        st = node_fail(&w, FER_ERR_UNSUPPORTED, "inputs of different ranks or a Pad");
+        break;
+      }
+      w.srcs[w.n_srcs++] = o->src;
+    }
+    if (st) break;
+    if (m->num_layers >= FER_MODEL_MAX_LAYERS) {
+      st = node_fail(&w, FER_ERR_TOO_LARGE, "more than %d layers", FER_MODEL_MAX_LAYERS);
+      break;
+    }
+    int before = m->num_layers;
+    w.alias = 0;
     if ((st = import_node(&w))) break;
-    if (!span_is(n.op, "Constant")) current = n.output[0];
+    value out = {n.output[0], m->num_layers - 1, w.rank, 0};
+    if (m->num_layers == before) out.src = w.src; /* Identity, Dropout, Pad */
+    if (span_is(n.op, "Pad")) out.pad = w.pad;
+    (void)cb;
+    vals[n_vals++] = out;
   }
-  if (!st && w.pad)
-    st = fer__fail(FER_ERR_UNSUPPORTED, "%s: the graph ends with a Pad", im->what);
-  if (!st && !span_eq(current, im->output_name))
+  const value *result = st ? NULL : find_value(vals, n_vals, im->output_name);
+  if (!st && (!result || result->pad || result->src != m->num_layers - 1))
     st = fer__fail(FER_ERR_UNSUPPORTED,
-                   "%s: the graph output '%s' is not the end of the chain", im->what,
-                   show(im->output_name, nb));
+                   "%s: the graph output '%s' is not the output of the last layer",
+                   im->what, show(im->output_name, nb));
+  fer__free(vals);
   /* What an exported libfer model says about itself. */
   for (int i = 0; i < im->n_meta && !st; i++) {
     span k = im->meta_key[i], v = im->meta_value[i];

@@ -21,6 +21,9 @@ NETS = {
                    "flatten\ndense 3\nbn\ntanh\ndense 2 nobias\nsigmoid\nsoftmax\n",
     "gap": "input 2x5x5\nconv 2 3x3 same dil=2 groups=2\nmax 3x3/2 pad=1\ngap\ndense 2\n",
     "empty": "input 1x2x2\n",
+    "graph": "input 2x5x5\nstem = conv 2 3x3 same\na = relu\nconv 2 3x3 same groups=2\n"
+             "g = sigmoid\ngap\ns = sigmoid\nmul g\nadd a\nc = conv 1 1x1 from=input\n"
+             "concat c from=stem\nflatten\ndense 2\n",
 }
 
 os.makedirs(OUT, exist_ok=True)

@@ -20,6 +20,13 @@ static const char *nets[] = {
     "gap\ndrop 0.5\ndense 7\nsoftmax\n",
     /* softmax over channels of a map, no dense */
     "input 2x5x5\nconv 3 1x1\nsoftmax\n",
+    /* a graph: residual add of three, SE gate, depthwise conv, concat,
+     * from=input, a dead branch, dropout inside and at the end */
+    "input 2x6x6\nstem = conv 4 3x3 same\nbn\na = relu\nconv 4 3x3 same groups=4\n"
+    "b = elu\ndead = conv 2 1x1 from=a\nconv 4 1x1 from=a\nc = sigmoid\nadd a b\n"
+    "s = relu\ngap\nconv 2 1x1\nrelu\nconv 4 1x1\ng = sigmoid\ngated = mul s\n"
+    "drop 0.2\nmul c\np = conv 3 1x1 from=input\nconcat p from=gated\nmax 2x2/2\n"
+    "dense 5\nsoftmax\ndrop 0.1\n",
     /* nothing but the input */
     "input 1x4x4\n",
     "input 1x4x4\ndrop 0.2\n",
