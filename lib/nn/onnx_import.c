@@ -29,6 +29,8 @@ static int span_is(span s, const char *text) {
   size_t n = strlen(text);
   return s.n == n && (n == 0 || memcmp(s.p, text, n) == 0);
 }
+/* A NUL byte inside (names and values of metadata must have none). */
+static int span_has_nul(span s) { return s.n && memchr(s.p, 0, s.n) != NULL; }
 static int span_eq(span a, span b) {
   return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0);
 }
@@ -1052,14 +1054,14 @@ static fer_status build(importer *im, fer_model **out) {
   /* What an exported libfer model says about itself. */
   for (int i = 0; i < im->n_meta && !st; i++) {
     span k = im->meta_key[i], v = im->meta_value[i];
-    if (!span_is(k, FER__ONNX_KEY_ARCH) || v.n > ((size_t)1 << 20) || memchr(v.p, 0, v.n))
+    if (!span_is(k, FER__ONNX_KEY_ARCH) || v.n > ((size_t)1 << 20) || span_has_nul(v))
       continue;
     char *arch = fer__malloc(v.n + 1);
     if (!arch) {
       st = fer__fail(FER_ERR_OUT_OF_MEMORY, "%s: out of memory", im->what);
       break;
     }
-    memcpy(arch, v.p, v.n);
+    if (v.n) memcpy(arch, v.p, v.n);
     arch[v.n] = '\0';
     fer_model *restored = restore_arch(m, arch);
     fer__free(arch);
@@ -1071,11 +1073,11 @@ static fer_status build(importer *im, fer_model **out) {
   for (int i = 0; i < im->n_meta && !st; i++) {
     char value[4096], key[300];
     span k = im->meta_key[i], v = im->meta_value[i];
-    if (v.n >= sizeof value || k.n >= sizeof key || memchr(v.p, 0, v.n) || memchr(k.p, 0, k.n))
+    if (v.n >= sizeof value || k.n >= sizeof key || span_has_nul(v) || span_has_nul(k))
       continue;
-    memcpy(value, v.p, v.n);
+    if (v.n) memcpy(value, v.p, v.n);
     value[v.n] = '\0';
-    memcpy(key, k.p, k.n);
+    if (k.n) memcpy(key, k.p, k.n);
     key[k.n] = '\0';
     if (strcmp(key, FER__ONNX_KEY_PREPROCESSING) == 0) {
       float p[3];
