@@ -296,3 +296,11 @@ def test_graph_model(tmp_path):
     onnx_back = libfer.Model.from_onnx_bytes(m.to_onnx_bytes())
     assert onnx_back.to_text() == m.to_text()
     assert np.array_equal(onnx_back.predict_proba(x), m.predict_proba(x))
+    # It trains: Adam steps on a fixed batch lower the loss.
+    opt = libfer.Optimizer("adam", learning_rate=1e-2)
+    y = np.array([0, 1, 0, 1], dtype=np.int32)
+    back.training = True
+    first, _ = back.train_step(opt, x, y)
+    for _ in range(30):
+        loss, _ = back.train_step(opt, x, y)
+    assert loss < 0.5 * first
