@@ -136,11 +136,16 @@ FER_API fer_status fer_model_add_dense(fer_model *m, int units, int bias);
 FER_API fer_status fer_model_add_flatten(fer_model *m);
 
 /* Append one layer written as one line of architecture text ("conv 64 3x3
- * same"). FER_ERR_FORMAT with the column in the message on bad text. */
+ * same"; for graphs also "b = relu", "conv 8 1x1 from=a", "add a"). The
+ * graph layers add, concat and mul have no add_* function: write them as
+ * text. FER_ERR_FORMAT with the column in the message on bad text. */
 FER_API fer_status fer_model_add_text(fer_model *m, const char *line);
 
 /* A model from architecture text: the first layer line is `input CxHxW`,
  * then one layer per line; `#` starts a comment, blank lines are ignored.
+ * Graphs (named layers, from=, add/concat/mul): docs/model-format.md,
+ * "Graphs". A graph model trains, saves (format version 3), predicts and
+ * is shared between threads under the same rules as a chain.
  * Errors are FER_ERR_FORMAT (or the add_* status) with "arch:LINE:COLUMN:
  * reason" in the message. */
 FER_API fer_status fer_model_from_text(const char *text, fer_model **out);
@@ -151,7 +156,8 @@ FER_API fer_status fer_model_from_text(const char *text, fer_model **out);
 FER_API fer_status fer_model_to_text(const fer_model *m, char **out);
 
 /* The reference networks by name: "seed000", "seed001", "seed002",
- * "vgglite" (see docs/model-format.md). FER_ERR_NOT_FOUND for another name. */
+ * "vgglite" and the graphs "resnet-lite", "mobilenetv2-lite" (see
+ * docs/model-format.md). FER_ERR_NOT_FOUND for another name. */
 FER_API fer_status fer_model_create_reference(const char *name,
                                               fer_model **out);
 /* Their architecture text (static), or NULL for an unknown name; the names
