@@ -298,6 +298,9 @@ fer_status fer_model_set_statistics(fer_model *m, const float *src, size_t count
   for (int i = 0; i < m->num_layers; i++) {
     const fer__layer *l = &m->layers[i];
     for (int k = FER__TRAINABLE_TENSORS; k < FER__TENSORS; k++) {
+      /* A model without batch norm has no statistics and src may be NULL:
+       * no arithmetic on it then (UBSan: offset applied to a null pointer). */
+      if (!l->tensor_size[k]) continue;
       for (size_t j = 0; j < l->tensor_size[k]; j++)
         if (!isfinite(at[j]) || (k == FER_TENSOR_RUNNING_VAR - 1 && at[j] < 0.0f))
           return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_model_set_statistics: "

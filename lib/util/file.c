@@ -70,7 +70,14 @@ fer_status fer__write_file_atomic(const char *path, const void *data,
   size_t len = strlen(path);
   char *tmp = fer__malloc(len + 32);
   if (!tmp) return fer__fail(FER_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
-  snprintf(tmp, len + 32, "%s.tmp.%ld", path, (long)getpid());
+  /* The process id keeps two processes writing one file apart. WASI has no
+   * processes (the WebAssembly build): one name does there. */
+#ifdef __wasi__
+  long writer = 0;
+#else
+  long writer = (long)getpid();
+#endif
+  snprintf(tmp, len + 32, "%s.tmp.%ld", path, writer);
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0) {
     fer_status st =
