@@ -1,4 +1,4 @@
-/* Times the four reference networks (see ../shared/bench/reference-nets.md):
+/* Times the reference networks (see ../shared/bench/reference-nets.md):
  * training images/s (batch 64, Adam, train mode), inference images/s (batch
  * 64, eval mode, a predictor) and batch-1 latency (median of many calls).
  * Prints a table, then one JSON line per net for the comparison script:

@@ -30,7 +30,7 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-NETS = ("seed000", "seed001", "seed002", "vgglite")
+NETS = ("seed000", "seed001", "seed002", "vgglite", "resnet-lite", "mobilenetv2-lite")
 METRICS = (
     # key, label, batch, higher_is_better, flops multiplier
     ("train_ips", "train img/s", 64, True, 3.0),
@@ -66,7 +66,7 @@ def run_libfer(args):
         return {}, "libfer benchmark %s not found (build it with ninja -C %s)" % (
             exe, args.build_dir)
     extra = shlex.split(args.libfer_args) if args.libfer_args is not None \
-        else ["--threads", str(args.threads)]
+        else ["--threads", str(args.threads)] + list(args.nets)
     env = dict(os.environ)
     env["OMP_NUM_THREADS"] = str(args.threads)
     say("$ " + " ".join([exe] + extra))

@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """PyTorch side of the reference-network benchmark.
 
-Builds the four reference networks of shared/bench/reference-nets.md
-(seed000, seed001, seed002, vgglite) for 1x48x48 inputs and 7 classes, and
+Builds the reference networks of shared/bench/reference-nets.md
+(seed000, seed001, seed002, vgglite; the graphs resnet-lite and
+mobilenetv2-lite from tools/gen_nn_golden.py's layer lists, the ones the
+golden tests check libfer against) for 1x48x48 inputs and 7 classes, and
 measures, at a fixed thread count, fp32:
   train_ips   training images/s: batch 64, Adam, cross-entropy, train mode
   infer_ips   inference images/s: batch 64, eval mode, no autograd
@@ -35,7 +37,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import best_blas  # noqa: E402
 
-NETS = ("seed000", "seed001", "seed002", "vgglite")
+NETS = ("seed000", "seed001", "seed002", "vgglite", "resnet-lite", "mobilenetv2-lite")
 CONFIG_MARK = "FER_TORCH_BENCH_CONFIG"
 
 
@@ -100,6 +102,27 @@ def build(name, nn):
             *block(128, 256), *block(256, 256), nn.MaxPool2d(2, 2),
             nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.3),
             nn.Linear(256, 7))
+    if name in ("resnet-lite", "mobilenetv2-lite"):
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+        import gen_nn_golden  # noqa: E402 (imports torch)
+
+        class GraphNet(nn.Module):
+            """(kind, module, inputs) layers, the final softmax left to the loss."""
+
+            def __init__(self, layers):
+                super().__init__()
+                self.spec = [(kind, inputs) for kind, _, inputs in layers[:-1]]
+                self.mods = nn.ModuleList([m if m is not None else nn.Identity()
+                                           for _, m, _ in layers[:-1]])
+
+            def forward(self, x):
+                outs = []
+                for (kind, inputs), mod in zip(self.spec, self.mods):
+                    ins = [x if i == -1 else outs[i] for i in inputs]
+                    outs.append(sum(ins[1:], ins[0]) if kind == "add" else mod(ins[0]))
+                return outs[-1]
+
+        return GraphNet(gen_nn_golden.GRAPH_NETS[name]())
     raise ValueError("unknown net " + name)
 
 

@@ -33,6 +33,7 @@ test_packages="
   locales
   libopenmpi-dev openmpi-bin parallel
   chromium lld wasi-libc libclang-rt-14-dev-wasm32
+  python3-onnx python3-torch
 "
 # g++: the C++ header compile test. clang: its -Werror build, the sanitizer
 #   builds and the fuzzers; libclang-rt-14-dev holds libFuzzer and the
@@ -49,6 +50,9 @@ test_packages="
 # chromium, lld, wasi-libc, libclang-rt-14-dev-wasm32: suite web, which
 #   cross-builds libfer.wasm (cross/wasm32-wasi.ini) and runs its page in
 #   headless Chromium.
+# python3-onnx, python3-torch: the ONNX checks (tests/nn/test_onnx.py):
+#   onnx.checker and onnx's reference shapes on our exports, and imports of
+#   graphs written by torch.onnx.export.
 # locales: glibc's locale sources, from which the tests compile de_DE.UTF-8
 #   (a comma as the decimal point).
 

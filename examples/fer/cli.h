@@ -27,6 +27,8 @@ int cmd_predict(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_video(int argc, char **argv);
 int cmd_train_cascade(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 
 /* The commands that exist in this build; grows as they land. */
 #define CLI_COMMANDS_EXTRA \
@@ -37,6 +39,8 @@ int cmd_train_cascade(int argc, char **argv);
   {"analyze", "find faces in images and classify their expressions", cmd_analyze}, \
   {"video", "expressions in a Y4M video, tracked, annotated", cmd_video}, \
   {"predict", "classify images that are already face crops", cmd_predict}, \
-  {"train-cascade", "train a Viola-Jones cascade (OpenCV XML + binary)", cmd_train_cascade},
+  {"train-cascade", "train a Viola-Jones cascade (OpenCV XML + binary)", cmd_train_cascade}, \
+  {"export", "write a model as ONNX", cmd_export}, \
+  {"import", "read an ONNX model into a libfer model file", cmd_import},
 
 #endif

@@ -50,7 +50,11 @@ typedef enum fer_layer_kind {
   FER_LAYER_SOFTMAX = 11,   /* softmax (over channels) */
   FER_LAYER_DROPOUT = 12,   /* drop RATE */
   FER_LAYER_DENSE = 13,     /* dense N [nobias] */
-  FER_LAYER_FLATTEN = 14    /* flatten */
+  FER_LAYER_FLATTEN = 14,   /* flatten */
+  /* Graph layers (several inputs; docs/model-format.md, "Graphs"): */
+  FER_LAYER_ADD = 15,       /* add NAME... : element-wise sum */
+  FER_LAYER_CONCAT = 16,    /* concat NAME... : along channels */
+  FER_LAYER_MUL = 17        /* mul NAME : product, C x 1 x 1 broadcast (gates) */
 } fer_layer_kind;
 
 /* Convolution padding: a value >= 0 pads that many zeros on every side;
@@ -132,11 +136,16 @@ FER_API fer_status fer_model_add_dense(fer_model *m, int units, int bias);
 FER_API fer_status fer_model_add_flatten(fer_model *m);
 
 /* Append one layer written as one line of architecture text ("conv 64 3x3
- * same"). FER_ERR_FORMAT with the column in the message on bad text. */
+ * same"; for graphs also "b = relu", "conv 8 1x1 from=a", "add a"). The
+ * graph layers add, concat and mul have no add_* function: write them as
+ * text. FER_ERR_FORMAT with the column in the message on bad text. */
 FER_API fer_status fer_model_add_text(fer_model *m, const char *line);
 
 /* A model from architecture text: the first layer line is `input CxHxW`,
  * then one layer per line; `#` starts a comment, blank lines are ignored.
+ * Graphs (named layers, from=, add/concat/mul): docs/model-format.md,
+ * "Graphs". A graph model trains, saves (format version 3), predicts and
+ * is shared between threads under the same rules as a chain.
  * Errors are FER_ERR_FORMAT (or the add_* status) with "arch:LINE:COLUMN:
  * reason" in the message. */
 FER_API fer_status fer_model_from_text(const char *text, fer_model **out);
@@ -147,7 +156,8 @@ FER_API fer_status fer_model_from_text(const char *text, fer_model **out);
 FER_API fer_status fer_model_to_text(const fer_model *m, char **out);
 
 /* The reference networks by name: "seed000", "seed001", "seed002",
- * "vgglite" (see docs/model-format.md). FER_ERR_NOT_FOUND for another name. */
+ * "vgglite" and the graphs "resnet-lite", "mobilenetv2-lite" (see
+ * docs/model-format.md). FER_ERR_NOT_FOUND for another name. */
 FER_API fer_status fer_model_create_reference(const char *name,
                                               fer_model **out);
 /* Their architecture text (static), or NULL for an unknown name; the names
@@ -297,6 +307,37 @@ FER_API fer_status fer_model_load_memory(const void *data, size_t size,
 /* The model file format version this library writes (and the newest it
  * reads). */
 FER_API int fer_model_format_version(void);
+
+/* ---- ONNX (docs/onnx.md) ----
+ * Export writes the model as an ONNX file (opset fer_model_onnx_opset(),
+ * IR version 7), encoded by libfer itself. The ONNX graph's input
+ * "input" (N x C x H x W, float32) is the model's input after
+ * fer_model_preprocess: the caller applies the preprocessing, which the
+ * file records in metadata_props (libfer.preprocessing,
+ * libfer.image_normalization) with the class names and metadata. Dropout
+ * is left out (inference). FER_ERR_UNSUPPORTED names a layer with no ONNX
+ * form; FER_ERR_IO as fer_model_save. The model is only read: safe on a
+ * model other threads predict with. */
+FER_API fer_status fer_model_save_onnx(const fer_model *m, const char *path);
+/* The same bytes in a new buffer freed with fer_free(). */
+FER_API fer_status fer_model_save_onnx_memory(const fer_model *m,
+                                              void **out_data,
+                                              size_t *out_size);
+/* Imports an ONNX model whose graph libfer's layers can express (the
+ * subset in docs/onnx.md: Conv, BatchNormalization, Relu, LeakyRelu, Elu,
+ * Sigmoid, Tanh, MaxPool, AveragePool, GlobalAveragePool, Flatten,
+ * Reshape to (N, -1), Gemm, Softmax, Dropout and Identity, in a chain).
+ * FER_ERR_UNSUPPORTED names the first node libfer cannot express (its
+ * operator and name); FER_ERR_FORMAT a malformed file, with the byte
+ * offset or the node; FER_ERR_TOO_LARGE beyond the model limits. The
+ * libfer.* metadata_props of an exported file are read back; otherwise
+ * the preprocessing is the default (pixel / 255). *out is NULL on
+ * failure. */
+FER_API fer_status fer_model_load_onnx(const char *path, fer_model **out);
+FER_API fer_status fer_model_load_onnx_memory(const void *data, size_t size,
+                                              fer_model **out);
+/* The ONNX opset version the exporter writes (13). */
+FER_API int fer_model_onnx_opset(void);
 
 /* ------------------------------------------------------------------------
  * Inference

@@ -144,19 +144,85 @@ static fer_status split_words(const char *line, size_t len, int line_number,
   return FER_OK;
 }
 
+/* The layer (or "input") a name in word `index` refers to. */
+static fer_status resolve_name(const fer_model *m, const fer__arch_words *w,
+                               int index, const fer__arch_word *word, int *src) {
+  int s = fer__model_find_name(m, word->text, word->len);
+  if (s == -2)
+    return fer__arch_error(w, index, "no earlier layer is named '%.*s'",
+                           (int)word->len, word->text);
+  *src = s;
+  return FER_OK;
+}
+
+static void drop_word(fer__arch_words *w, int index) {
+  memmove(&w->word[index], &w->word[index + 1],
+          (size_t)(w->count - index - 1) * sizeof w->word[0]);
+  w->count--;
+}
+
 fer_status fer__arch_parse_line(fer_model *m, const char *line, size_t len,
                                 int line_number) {
   fer__arch_words w;
   fer_status st = split_words(line, len, line_number, &w);
   if (st || w.count == 0) return st;
+  fer__layer proto;
+  memset(&proto, 0, sizeof proto);
+  /* "NAME = layer ..." names the layer's output. */
+  if (w.count >= 2 && w.word[1].len == 1 && w.word[1].text[0] == '=') {
+    if (w.count < 3) return fer__arch_error(&w, 1, "expected a layer after '='");
+    const fer__arch_word *name = &w.word[0];
+    int ok = name->len < FER__NAME_MAX && !(name->text[0] >= '0' && name->text[0] <= '9');
+    for (size_t k = 0; k < name->len && ok; k++) {
+      char c = name->text[k];
+      ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_';
+    }
+    if (!ok || (name->len == 5 && memcmp(name->text, "input", 5) == 0))
+      return fer__arch_error(&w, 0,
+                             "'%.*s' is not a layer name (letters, digits and _, "
+                             "at most %d, not starting with a digit, not 'input')",
+                             (int)name->len, name->text, FER__NAME_MAX - 1);
+    if (fer__model_find_name(m, name->text, name->len) != -2)
+      return fer__arch_error(&w, 0, "the name '%.*s' is taken", (int)name->len,
+                             name->text);
+    memcpy(proto.name, name->text, name->len);
+    drop_word(&w, 0);
+    drop_word(&w, 0);
+  }
   const fer__layer_ops *ops =
       fer__layer_ops_by_keyword(w.word[0].text, w.word[0].len);
   if (!ops)
     return fer__arch_error(&w, 0, "unknown layer '%.*s'", (int)w.word[0].len,
                            w.word[0].text);
-  fer__layer proto;
-  memset(&proto, 0, sizeof proto);
   proto.kind = ops->kind;
+  /* "from=NAME": the first input, instead of the previous layer. */
+  int first = m->num_layers - 1, explicit_first = 0;
+  for (int i = 1; i < w.count; i++) {
+    fer__arch_word v;
+    if (!fer__arch_is_option(&w, i, "from", &v)) continue;
+    if (explicit_first) return fer__arch_error(&w, i, "from= given twice");
+    if ((st = resolve_name(m, &w, i, &v, &first))) return st;
+    explicit_first = 1;
+    drop_word(&w, i--);
+  }
+  proto.src[0] = first;
+  proto.num_src = explicit_first ? 1 : 0;
+  if (ops->max_inputs > 1) {
+    /* "add NAME...": the first input and the named ones. */
+    proto.num_src = 1;
+    for (int i = 1; i < w.count; i++) {
+      if (proto.num_src == ops->max_inputs)
+        return fer__arch_error(&w, i, "'%s' takes at most %d inputs", ops->keyword,
+                               ops->max_inputs);
+      if ((st = resolve_name(m, &w, i, &w.word[i], &proto.src[proto.num_src++])))
+        return st;
+    }
+    if (proto.num_src < ops->min_inputs)
+      return fer__arch_error(&w, 0, "'%s' needs the names of %d more inputs",
+                             ops->keyword, ops->min_inputs - proto.num_src);
+    w.count = 1;
+  }
   if ((st = ops->parse(&proto, &w))) return st;
   if ((st = fer__model_append(m, &proto))) {
     char where[48];
@@ -251,9 +317,17 @@ fer_status fer_model_from_text(const char *text, fer_model **out) {
 fer_status fer__model_text(const fer_model *m, fer__buf *out) {
   fer__buf_printf(out, "input %dx%dx%d\n", m->input.c, m->input.h, m->input.w);
   for (int i = 0; i < m->num_layers; i++) {
-    const fer__layer_ops *ops = fer__layer_ops_of(m->layers[i].kind);
+    const fer__layer *l = &m->layers[i];
+    const fer__layer_ops *ops = fer__layer_ops_of(l->kind);
+    if (l->name[0]) fer__buf_printf(out, "%s = ", l->name);
     fer__buf_printf(out, "%s", ops->keyword);
-    ops->format(&m->layers[i], out);
+    ops->format(l, out);
+    for (int j = 0; j < l->num_src; j++) {
+      int s = l->src[j];
+      const char *name = s == FER__SRC_INPUT ? "input" : m->layers[s].name;
+      if (j == 0 && s != i - 1) fer__buf_printf(out, " from=%s", name);
+      else if (j > 0) fer__buf_printf(out, " %s", name);
+    }
     fer__buf_byte(out, '\n');
   }
   return fer__buf_status(out, "architecture text");

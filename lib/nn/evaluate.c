@@ -136,7 +136,9 @@ fer_status fer__check_batch(fer_model *m, const char *who, const float *x,
 /* The loss's logits: the input of a fused final softmax, else the output. */
 const float *fer__logits_of(const fer_model *m, const float *x) {
   int k = fer__logits_layers(m);
-  return k == 0 ? x : m->ws->act[k - 1];
+  if (k == m->num_layers) return k == 0 ? x : m->ws->act[k - 1];
+  /* The fused softmax's input (the layer before it in a chain). */
+  return fer__src_act(m->ws->act, x, m->layers[m->num_layers - 1].src[0]);
 }
 
 fer_status fer_model_forward(fer_model *m, const float *x, int n, float *out) {

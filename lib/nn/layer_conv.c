@@ -272,19 +272,77 @@ static void col2im(const fer__layer *l, const float *col, float *x) {
   }
 }
 
+/* Depthwise convolution (one input channel per group, as MobileNet's):
+ * y[f] = sum_k w[f][k] x[f / M] shifted, M = filters per channel. A GEMM
+ * per group would be 1 x K by K x P with its packing costs for a few
+ * multiply-adds, so the loops run directly over each kernel tap. */
+static int conv_is_depthwise(const fer__layer *l) {
+  return l->groups > 1 && l->groups == l->in.c;
+}
+
+/* The output columns ox whose input column ox * s + x0 is inside [0, W). */
+static void tap_columns(int x0, int s, int W, int OW, int *lo, int *hi) {
+  *lo = x0 >= 0 ? 0 : (-x0 + s - 1) / s;
+  *hi = W - x0 <= 0 ? 0 : (W - x0 + s - 1) / s;
+  if (*hi > OW) *hi = OW;
+}
+
+/* mode 0: y = conv(x); mode 1: gw += dy (x) correlation; mode 2: dx =
+ * transposed conv of dy. `a` is y or dy, `b` is x or dx. */
+static void depthwise_image(const fer__layer *l, int mode, const float *x,
+                            const float *dy, float *y_or_dx, float *gw) {
+  const int C = l->in.c, M = l->units / C, H = l->in.h, W = l->in.w;
+  const int OH = l->out.h, OW = l->out.w, s = l->stride, d = l->dilation;
+  const int KH = l->kh, KW = l->kw;
+  if (mode == 0) memset(y_or_dx, 0, (size_t)l->units * OH * OW * sizeof(float));
+  if (mode == 2) memset(y_or_dx, 0, (size_t)C * H * W * sizeof(float));
+  for (int f = 0; f < l->units; f++) {
+    const int c = f / M;
+    const float *w = l->tensor[0] + (size_t)f * KH * KW;
+    const float *xc = x ? x + (size_t)c * H * W : NULL;
+    float *dxc = mode == 2 ? y_or_dx + (size_t)c * H * W : NULL;
+    float *yf = mode == 0 ? y_or_dx + (size_t)f * OH * OW : NULL;
+    const float *dyf = mode ? dy + (size_t)f * OH * OW : NULL;
+    for (int ky = 0; ky < KH; ky++)
+      for (int kx = 0; kx < KW; kx++) {
+        const int x0 = kx * d - l->pad_left;
+        int lo, hi;
+        tap_columns(x0, s, W, OW, &lo, &hi);
+        const float wk = w[ky * KW + kx];
+        float acc = 0.0f;
+        for (int oy = 0; oy < OH; oy++) {
+          const int iy = oy * s - l->pad_top + ky * d;
+          if (iy < 0 || iy >= H) continue;
+          const long row = (long)iy * W + x0, out = (long)oy * OW;
+          if (mode == 0)
+            for (int ox = lo; ox < hi; ox++) yf[out + ox] += wk * xc[row + (long)ox * s];
+          else if (mode == 1)
+            for (int ox = lo; ox < hi; ox++) acc += dyf[out + ox] * xc[row + (long)ox * s];
+          else
+            for (int ox = lo; ox < hi; ox++) dxc[row + (long)ox * s] += wk * dyf[out + ox];
+        }
+        if (mode == 1) gw[(size_t)f * KH * KW + ky * KW + kx] += acc;
+      }
+  }
+}
+
 static void conv_image_forward(const fer__layer *l, const float *x, float *y,
                                const conv_scratch_parts *s) {
   const int G = l->groups, Fg = l->units / G;
   const int Kg = l->in.c / G * l->kh * l->kw, P = l->out.h * l->out.w;
   const float *src = x;
-  if (!conv_is_direct(l)) {
-    im2col(l, x, s->col);
-    src = s->col;
+  if (conv_is_depthwise(l)) {
+    depthwise_image(l, 0, x, NULL, y, NULL);
+  } else {
+    if (!conv_is_direct(l)) {
+      im2col(l, x, s->col);
+      src = s->col;
+    }
+    for (int g = 0; g < G; g++)
+      fer__sgemm_ws(0, 0, Fg, P, Kg, 1.0f, l->tensor[0] + (size_t)g * Fg * Kg, Kg,
+                    src + (size_t)g * Kg * P, P, 0.0f, y + (size_t)g * Fg * P, P,
+                    s->gemm, s->gemm_bytes);
   }
-  for (int g = 0; g < G; g++)
-    fer__sgemm_ws(0, 0, Fg, P, Kg, 1.0f, l->tensor[0] + (size_t)g * Fg * Kg, Kg,
-                  src + (size_t)g * Kg * P, P, 0.0f, y + (size_t)g * Fg * P, P,
-                  s->gemm, s->gemm_bytes);
   if (l->tensor[1])
     for (int f = 0; f < l->units; f++) {
       float b = l->tensor[1][f], *yf = y + (size_t)f * P;
@@ -329,6 +387,20 @@ static void conv_image_backward(const fer__layer *l, const float *x,
   const int direct = conv_is_direct(l);
   float *col = s->col, *gw = s->gw, *gb = s->gb;
   const float *src = x;
+  if (conv_is_depthwise(l)) {
+    depthwise_image(l, 1, x, dy, NULL, gw);
+    if (l->tensor[1])
+      for (int f = 0; f < l->units; f++) {
+        const float *d = dy + (size_t)f * P;
+        float sum = 0.0f;
+        for (int i = 0; i < P; i++) sum += d[i];
+        gb[f] += sum;
+      }
+    if (dx) depthwise_image(l, 2, NULL, dy, dx, NULL);
+    (void)Fg;
+    (void)Kg;
+    return;
+  }
   if (!direct) {
     im2col(l, x, col);
     src = col;

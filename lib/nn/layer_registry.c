@@ -18,9 +18,12 @@ static const fer__layer_ops *const registry[] = {
   [FER_LAYER_DROPOUT] = &fer__dropout_ops,
   [FER_LAYER_DENSE] = &fer__dense_ops,
   [FER_LAYER_FLATTEN] = &fer__flatten_ops,
+  [FER_LAYER_ADD] = &fer__add_ops,
+  [FER_LAYER_CONCAT] = &fer__concat_ops,
+  [FER_LAYER_MUL] = &fer__mul_ops,
 };
 /* A new kind needs a row here (and the last enum value to grow). */
-_Static_assert(FER__ARRAY_LEN(registry) == FER_LAYER_FLATTEN + 1,
+_Static_assert(FER__ARRAY_LEN(registry) == FER_LAYER_MUL + 1,
                "every layer kind needs a registry row");
 
 const fer__layer_ops *fer__layer_ops_of(int kind) {

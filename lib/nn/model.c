@@ -1,6 +1,7 @@
 /* The model record: creation, appending layers, weight initialisation,
  * queries and tensor access. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "nn/nn_internal.h"
@@ -72,6 +73,84 @@ fer__shape fer__model_output_shape(const fer_model *m) {
   return m->num_layers ? m->layers[m->num_layers - 1].out : m->input;
 }
 
+int fer__model_is_chain(const fer_model *m) {
+  for (int i = 0; i < m->num_layers; i++) {
+    const fer__layer *l = &m->layers[i];
+    if (l->num_src != 1 || l->src[0] != i - 1 || l->name[0]) return 0;
+  }
+  return 1;
+}
+
+int fer__model_find_name(const fer_model *m, const char *name, size_t len) {
+  if (len == 5 && memcmp(name, "input", 5) == 0) return FER__SRC_INPUT;
+  for (int i = 0; i < m->num_layers; i++)
+    if (strlen(m->layers[i].name) == len && memcmp(m->layers[i].name, name, len) == 0)
+      return i;
+  return -2;
+}
+
+static fer__shape shape_of(const fer_model *m, int src) {
+  return src == FER__SRC_INPUT ? m->input : m->layers[src].out;
+}
+
+/* Names and sources of a new layer: valid indices, a fresh valid name, and
+ * a name on every layer it reads other than the one before it (so the
+ * architecture text can refer to it). */
+static fer_status check_graph(fer_model *m, fer__layer *l, const char *keyword) {
+  const fer__layer_ops *ops = fer__layer_ops_of(l->kind);
+  int lo = ops->min_inputs ? ops->min_inputs : 1;
+  int hi = ops->max_inputs ? ops->max_inputs : 1;
+  if (l->num_src == 0) {
+    l->num_src = 1;
+    l->src[0] = m->num_layers - 1;
+  }
+  if (l->num_src < lo || l->num_src > hi)
+    return fer__fail(FER_ERR_INVALID_ARGUMENT, "%s: %d inputs (takes %d to %d)",
+                     keyword, l->num_src, lo, hi);
+  for (int j = 0; j < l->num_src; j++)
+    if (l->src[j] < FER__SRC_INPUT || l->src[j] >= m->num_layers)
+      return fer__fail(FER_ERR_INVALID_ARGUMENT, "%s: input %d is not an earlier layer",
+                       keyword, l->src[j]);
+  size_t n = strnlen(l->name, FER__NAME_MAX);
+  if (n == FER__NAME_MAX)
+    return fer__fail(FER_ERR_INVALID_ARGUMENT, "%s: name longer than %d bytes", keyword,
+                     FER__NAME_MAX - 1);
+  if (n) {
+    int ok = (l->name[0] >= 'a' && l->name[0] <= 'z') ||
+             (l->name[0] >= 'A' && l->name[0] <= 'Z') || l->name[0] == '_';
+    for (size_t k = 1; k < n && ok; k++) {
+      char c = l->name[k];
+      ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_';
+    }
+    if (!ok)
+      return fer__fail(FER_ERR_INVALID_ARGUMENT,
+                       "%s: name '%s' is not letters, digits and _ (not starting "
+                       "with a digit)", keyword, l->name);
+    if (fer__model_find_name(m, l->name, n) != -2)
+      return fer__fail(FER_ERR_INVALID_ARGUMENT, "%s: the name '%s' is taken", keyword,
+                       l->name);
+  }
+  for (int j = 0; j < l->num_src; j++) l->src_shape[j] = shape_of(m, l->src[j]);
+  l->in = l->src_shape[0];
+  return FER_OK;
+}
+
+/* Once the layer is in: a layer it reads by index (C or ONNX import) other
+ * than the one before it gets a name, so the text can refer to it. */
+static void name_sources(fer_model *m, const fer__layer *l) {
+  for (int j = 0; j < l->num_src; j++) {
+    int s = l->src[j];
+    if (s < 0 || m->layers[s].name[0] || (j == 0 && s == m->num_layers - 2)) continue;
+    char name[FER__NAME_MAX];
+    for (int k = 0;; k++) {
+      snprintf(name, sizeof name, k ? "t%d_%d" : "t%d", s, k);
+      if (fer__model_find_name(m, name, strlen(name)) == -2) break;
+    }
+    snprintf(m->layers[s].name, sizeof m->layers[s].name, "%s", name);
+  }
+}
+
 /* fan_in and fan_out as PyTorch computes them for a weight of shape
  * [units][fan_in / (kh kw)][kh][kw]. */
 void fer__layer_init(fer__layer *l, fer_init init, fer__rng *rng) {
@@ -126,8 +205,9 @@ fer_status fer__model_append(fer_model *m, const fer__layer *proto) {
   fer__layer l = *proto;
   memset(l.tensor, 0, sizeof l.tensor);
   memset(l.tensor_size, 0, sizeof l.tensor_size);
-  l.in = fer__model_output_shape(m);
-  fer_status st = ops->setup(&l);
+  fer_status st = check_graph(m, &l, ops->keyword);
+  if (st) return st;
+  st = ops->setup(&l);
   if (st) return st;
   if (l.out.c < 1 || l.out.h < 1 || l.out.w < 1)
     return fer__fail(FER_ERR_SHAPE, "%s: output %dx%dx%d is empty",
@@ -167,6 +247,7 @@ fer_status fer__model_append(fer_model *m, const fer__layer *proto) {
   l.param_offset = m->trainable_floats;
   m->trainable_floats += trainable_floats_of(&l);
   m->layers[m->num_layers++] = l;
+  name_sources(m, &m->layers[m->num_layers - 1]);
   /* The shapes changed: any workspace is stale. */
   fer__workspace_free(m->ws);
   m->ws = NULL;

@@ -33,7 +33,7 @@ static fer_status encode(const fer_model *m, unsigned flags, fer__buf *out) {
   fer__buf_append(out, file_magic, 8);
   /* Version 1 unless the model needs a version-2 section. */
   const int has_norm = m->norm_flags != 0 || m->norm_sharpness > 0.0f;
-  fer__buf_u32le(out, has_norm ? 2u : 1u);
+  fer__buf_u32le(out, !fer__model_is_chain(m) ? 3u : has_norm ? 2u : 1u);
   fer__buf_u32le(out, flags & FER_SAVE_FLOAT16 ? FLAG_FLOAT16 : 0u);
 
   fer__buf_init(&p);
@@ -340,6 +340,8 @@ static fer_status load_buffer(const uint8_t *data, size_t size, const char *name
     cursor c = {data + at + 8, len, at + 8};
     if (!memcmp(tag, "ARCH", 4)) {
       st = m ? bad(&r, at, "second ARCH section") : read_arch(&r, &c, &m);
+      if (!st && version < 3 && !fer__model_is_chain(m))
+        st = bad(&r, at + 8, "a graph architecture needs format version 3");
     } else if (!m) {
       st = bad(&r, at, "the first section is not ARCH");
     } else if (!memcmp(tag, "TENS", 4)) {

@@ -18,9 +18,10 @@
 #define FER__PREDICTOR_MAGIC 0x44525046u
 
 /* The current model file format version (docs/model-format.md). */
-/* Version 2 added the NORM section; files without it are still written as
- * version 1, so older readers keep reading them. */
-#define FER__MODEL_FORMAT_VERSION 2
+/* Version 2 added the NORM section; version 3 graph architectures (named
+ * layers, from=, multi-input layers). Files are written with the lowest
+ * version that holds them, so older readers keep reading chain models. */
+#define FER__MODEL_FORMAT_VERSION 3
 
 typedef struct fer__shape {
   int c, h, w;
@@ -34,6 +35,11 @@ static inline long fer__shape_size(fer__shape s) {
  * (weight, bias) are trainable; 2 and 3 (running statistics) are not. */
 enum { FER__TENSORS = 4, FER__TRAINABLE_TENSORS = 2 };
 
+/* Graph models: a layer reads up to FER__MAX_INPUTS tensors, each the
+ * output of an earlier layer (or the model input, FER__SRC_INPUT); names
+ * are how the architecture text refers to layers. */
+enum { FER__MAX_INPUTS = 8, FER__NAME_MAX = 32, FER__SRC_INPUT = -1 };
+
 typedef struct fer__layer {
   fer_layer_kind kind;
   /* Hyperparameters; which ones matter depends on the kind. */
@@ -43,6 +49,12 @@ typedef struct fer__layer {
   int padding;        /* >= 0 explicit, or FER_PADDING_SAME */
   float alpha;        /* leaky slope, ELU alpha, dropout rate, BN momentum */
   float eps;          /* BN epsilon */
+  /* Inputs: layer indices (FER__SRC_INPUT for the model input). A proto
+   * with num_src 0 reads the previous layer. in == src_shape[0]. */
+  int src[FER__MAX_INPUTS];
+  int num_src;
+  fer__shape src_shape[FER__MAX_INPUTS];
+  char name[FER__NAME_MAX]; /* "" when unnamed */
   /* Resolved by the ops' setup from the input shape. */
   int pad_top, pad_left;
   fer__shape in, out;
@@ -86,6 +98,15 @@ typedef struct fer__layer_ops {
   void (*backward)(const fer__layer *l, const fer__pass *p, const float *x,
                    const float *y, const float *dy, float *dx,
                    const float *saved, float *const *grads);
+  /* Layers with several inputs (add, concat, mul) have these instead of
+   * forward/backward (which are NULL): xs[j] is input j (l->src_shape[j]);
+   * backward_n ADDS input j's gradient into dxs[j]. */
+  int min_inputs, max_inputs; /* 0: exactly one input */
+  void (*forward_n)(const fer__layer *l, const fer__pass *p,
+                    const float *const *xs, float *y);
+  void (*backward_n)(const fer__layer *l, const fer__pass *p,
+                     const float *const *xs, const float *y, const float *dy,
+                     float *const *dxs);
   /* Optional: after a training forward, fold batch statistics into the
    * layer's running statistics (batch norm). */
   void (*update_running)(fer__layer *l, const float *saved, int n);
@@ -104,7 +125,7 @@ extern const fer__layer_ops fer__conv_ops, fer__max_pool_ops,
     fer__avg_pool_ops, fer__global_avg_pool_ops, fer__batch_norm_ops,
     fer__relu_ops, fer__leaky_relu_ops, fer__elu_ops, fer__sigmoid_ops,
     fer__tanh_ops, fer__softmax_ops, fer__dropout_ops, fer__dense_ops,
-    fer__flatten_ops;
+    fer__flatten_ops, fer__add_ops, fer__concat_ops, fer__mul_ops;
 
 /* Pooling windows (layer_pool.c): shared shape rule, text spelling
  * "KHxKW/S [pad=P]", and the window bounds of one output position. */
@@ -195,6 +216,16 @@ fer_status fer__model_input(const fer_model *m, float *x, int n);
 fer_status fer__model_check(const fer_model *m, const char *who);
 /* Output shape of the last layer (the input shape when there are none). */
 fer__shape fer__model_output_shape(const fer_model *m);
+/* 1 when every layer reads just the layer before it and none is named (a
+ * plain chain: the version-1/2 architecture text). */
+int fer__model_is_chain(const fer_model *m);
+/* Index of the layer named `name` (len bytes), FER__SRC_INPUT for "input",
+ * or -2 when there is none. */
+int fer__model_find_name(const fer_model *m, const char *name, size_t len);
+/* The output of source `src` of a forward pass: x for the model input. */
+static inline const float *fer__src_act(float *const *act, const float *x, int src) {
+  return src == FER__SRC_INPUT ? x : act[src];
+}
 /* Runs setup on `proto` (its hyperparameters filled in) against the current
  * output shape, allocates and initialises its tensors and appends it. On
  * failure the model is unchanged. */
@@ -223,6 +254,8 @@ struct fer__workspace {
   size_t scratch_floats; /* per thread */
   float *delta_a, *delta_b; /* ping-pong gradient buffers, n x max act */
   float *grads;      /* trainable_floats */
+  float **dact;      /* graph models with grads: dL/d(output of layer i) */
+  unsigned char *dact_live; /* per layer: dact[i] holds a gradient */
   int grads_ready;   /* grads holds a gradient not yet applied (lib/train) */
   float *input;      /* n x input size, for image predictions */
 };

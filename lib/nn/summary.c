@@ -32,21 +32,31 @@ fer_status fer_model_summary(const fer_model *m, char **out) {
   char num[32], shape[48];
   fer__buf_printf(&b, "Model: input %dx%dx%d, %d layers\n", m->input.c, m->input.h,
                   m->input.w, m->num_layers);
-  fer__buf_printf(&b, "%s %-36s %-18s %14s\n%s", rule_thin, "Layer", "Output shape",
-                  "Params", rule_thick);
+  const int graph = !fer__model_is_chain(m);
+  fer__buf_printf(&b, "%s %-36s %-18s %14s%s\n%s", rule_thin, "Layer", "Output shape",
+                  "Params", graph ? "  Inputs" : "", rule_thick);
   for (int i = 0; i < m->num_layers; i++) {
     const fer__layer *l = &m->layers[i];
     const fer__layer_ops *ops = fer__layer_ops_of(l->kind);
     fer__buf_init(&line);
-    fer__buf_printf(&line, "%d %s", i, ops->keyword);
+    fer__buf_printf(&line, "%d %s%s%s", i, l->name, l->name[0] ? " = " : "", ops->keyword);
     ops->format(l, &line);
     fer__buf_byte(&line, '\0');
     long params = 0;
     for (int k = 0; k < FER__TENSORS; k++) params += (long)l->tensor_size[k];
     with_commas(num, sizeof num, params);
     snprintf(shape, sizeof shape, "%dx%dx%d", l->out.c, l->out.h, l->out.w);
-    fer__buf_printf(&b, " %-36s %-18s %14s\n",
+    fer__buf_printf(&b, " %-36s %-18s %14s",
                     line.failed ? "?" : (const char *)line.data, shape, num);
+    /* A graph's inputs: names, "input", or the number of an unnamed layer. */
+    for (int j = 0; graph && j < l->num_src; j++) {
+      int s = l->src[j];
+      if (s == FER__SRC_INPUT) fer__buf_printf(&b, "%sinput", j ? ", " : "  ");
+      else if (m->layers[s].name[0])
+        fer__buf_printf(&b, "%s%s", j ? ", " : "  ", m->layers[s].name);
+      else fer__buf_printf(&b, "%s%d", j ? ", " : "  ", s);
+    }
+    fer__buf_byte(&b, '\n');
     fer__buf_release(&line);
   }
   long trainable, frozen;

@@ -22,6 +22,11 @@ void fer__workspace_free(fer__workspace *ws) {
   fer__free(ws->delta_a);
   fer__free(ws->delta_b);
   fer__free(ws->grads);
+  if (ws->dact) {
+    for (int i = 0; ws->dact[i] != (float *)ws; i++) fer__free(ws->dact[i]);
+    fer__free(ws->dact);
+  }
+  fer__free(ws->dact_live);
   fer__free(ws->input);
   fer__free(ws);
 }
@@ -67,6 +72,19 @@ static fer_status workspace_make(const fer_model *m, int n, int threads,
     ws->delta_b = fer__malloc(delta);
     ws->grads = fer__calloc(m->trainable_floats, sizeof(float));
     if (!ws->delta_a || !ws->delta_b || !ws->grads) goto oom;
+    if (!fer__model_is_chain(m)) {
+      /* A graph's backward pass keeps every layer's output gradient: a
+       * tensor read by several layers sums their contributions. */
+      ws->dact = fer__calloc((size_t)L + 1, sizeof *ws->dact);
+      ws->dact_live = fer__calloc((size_t)L + 1, 1);
+      if (!ws->dact || !ws->dact_live) goto oom;
+      ws->dact[L] = (float *)ws; /* end marker */
+      for (int i = 0; i < L; i++) {
+        ws->dact[i] = fer__malloc(fer__mul_size(fer__mul_size((size_t)n,
+            (size_t)fer__shape_size(m->layers[i].out)), sizeof(float)));
+        if (!ws->dact[i]) goto oom;
+      }
+    }
   }
   *out = ws;
   return FER_OK;
@@ -97,6 +115,14 @@ const float *fer__forward(const fer_model *m, fer__workspace *ws,
   for (int i = 0; i < m->num_layers; i++) {
     const fer__layer *l = &m->layers[i];
     const fer__layer_ops *ops = fer__layer_ops_of(l->kind);
+    if (ops->forward_n) {
+      const float *xs[FER__MAX_INPUTS];
+      for (int j = 0; j < l->num_src; j++) xs[j] = fer__src_act(ws->act, x, l->src[j]);
+      ops->forward_n(l, &pass, xs, ws->act[i]);
+      in = ws->act[i];
+      continue;
+    }
+    in = fer__src_act(ws->act, x, l->src[0]);
     ops->forward(l, &pass, in, ws->act[i], ws->saved[i]);
     if (training && ops->update_running)
       /* Training forwards only run on a model the caller holds exclusively

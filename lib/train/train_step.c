@@ -27,6 +27,65 @@ static fer_status check_optimizer(const fer_model *m, const fer_optimizer *opt,
   return FER_OK;
 }
 
+/* The backward sweep of a graph model: layers in reverse order (every
+ * reader of a tensor comes after it), each layer's output gradient in
+ * ws->dact[i], summed over its readers. A reader writes a source's
+ * gradient directly when it is the first, else through ws->delta_b and an
+ * add. Layers the loss does not depend on get zero gradients. `dz` holds
+ * dL/d(logits) (in ws->delta_a). */
+static void graph_backward(fer_model *m, fer__workspace *ws, const float *x,
+                           const fer__pass *pass, const float *dz) {
+  const int n = pass->n, L = m->num_layers;
+  memset(ws->dact_live, 0, (size_t)L);
+  int top = fer__logits_layers(m) == L ? L - 1 : m->layers[L - 1].src[0];
+  if (top >= 0) {
+    memcpy(ws->dact[top], dz,
+           (size_t)n * (size_t)fer__shape_size(m->layers[top].out) * sizeof(float));
+    ws->dact_live[top] = 1;
+  }
+  for (int i = L - 1; i >= 0; i--) {
+    const fer__layer *layer = &m->layers[i];
+    const fer__layer_ops *ops = fer__layer_ops_of(layer->kind);
+    float *grads[FER__TRAINABLE_TENSORS] = {
+        layer->tensor[0] ? ws->grads + layer->param_offset : NULL,
+        layer->tensor[1]
+            ? ws->grads + layer->param_offset + layer->tensor_size[0] : NULL};
+    if (i > top || !ws->dact_live[i]) {
+      for (int k = 0; k < FER__TRAINABLE_TENSORS; k++)
+        if (grads[k]) memset(grads[k], 0, layer->tensor_size[k] * sizeof(float));
+      continue;
+    }
+    if (ops->backward_n) {
+      const float *xs[FER__MAX_INPUTS];
+      float *dxs[FER__MAX_INPUTS];
+      for (int j = 0; j < layer->num_src; j++) {
+        int s = layer->src[j];
+        xs[j] = fer__src_act(ws->act, x, s);
+        dxs[j] = s >= 0 ? ws->dact[s] : NULL;
+        if (s >= 0 && !ws->dact_live[s]) {
+          memset(ws->dact[s], 0,
+                 (size_t)n * (size_t)fer__shape_size(m->layers[s].out) * sizeof(float));
+          ws->dact_live[s] = 1;
+        }
+      }
+      ops->backward_n(layer, pass, xs, ws->act[i], ws->dact[i], dxs);
+      continue;
+    }
+    int s = layer->src[0];
+    float *dx = NULL;
+    if (s >= 0) dx = ws->dact_live[s] ? ws->delta_b : ws->dact[s];
+    ops->backward(layer, pass, fer__src_act(ws->act, x, s), ws->act[i], ws->dact[i],
+                  dx, ws->saved[i], grads);
+    if (s >= 0) {
+      if (dx == ws->delta_b) {
+        const size_t count = (size_t)n * (size_t)fer__shape_size(m->layers[s].out);
+        for (size_t e = 0; e < count; e++) ws->dact[s][e] += dx[e];
+      }
+      ws->dact_live[s] = 1;
+    }
+  }
+}
+
 /* Forward, loss and backward into m->ws->grads. */
 static fer_status compute(fer_model *m, const float *x, const int32_t *labels,
                           int n, double *loss, int *correct, double *weight) {
@@ -43,6 +102,10 @@ static fer_status compute(fer_model *m, const float *x, const int32_t *labels,
   fer__pass pass = {.n = n, .training = 1, .threads = ws->threads,
                     .scratch = ws->scratch, .scratch_floats = ws->scratch_floats,
                     .rng = &m->dropout_rng};
+  if (ws->dact) {
+    graph_backward(m, ws, x, &pass, delta);
+    goto done;
+  }
   for (int i = fer__logits_layers(m) - 1; i >= 0; i--) {
     const fer__layer *layer = &m->layers[i];
     float *grads[FER__TRAINABLE_TENSORS] = {
@@ -56,6 +119,7 @@ static fer_status compute(fer_model *m, const float *x, const int32_t *labels,
     delta = other;
     other = t;
   }
+done:
   if (weight) {
     /* The loss's denominator, summed as fer__cross_entropy sums it. */
     double w = 0.0;

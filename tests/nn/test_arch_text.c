@@ -69,7 +69,7 @@ static void test_reference_round_trip(void) {
     fer_model_free(m);
     fer_model_free(m2);
   }
-  CHECK_EQ_INT(fer_model_reference_name(4) == NULL, 1);
+  CHECK_EQ_INT(fer_model_reference_name(6) == NULL, 1);
   fer_model *m = NULL;
   CHECK_STATUS(fer_model_create_reference("seed999", &m), FER_ERR_NOT_FOUND);
   CHECK(m == NULL);

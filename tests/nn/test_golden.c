@@ -249,14 +249,18 @@ static void test_seed000(void) { check_net("seed000"); }
 static void test_seed001(void) { check_net("seed001"); }
 static void test_seed002(void) { check_net("seed002"); }
 static void test_vgglite(void) { check_net("vgglite"); }
+static void test_resnet_lite(void) { check_net("resnet-lite"); }
+static void test_mobilenetv2_lite(void) { check_net("mobilenetv2-lite"); }
 
 /* One net per run when named on the command line (meson runs them as
- * separate tests so they can go in parallel); all four otherwise. */
+ * separate tests so they can go in parallel); all of them otherwise. */
 int main(int argc, char **argv) {
   const char *only = argc > 1 ? argv[1] : NULL;
   if (!only || !strcmp(only, "seed000")) RUN(test_seed000);
   if (!only || !strcmp(only, "seed001")) RUN(test_seed001);
   if (!only || !strcmp(only, "seed002")) RUN(test_seed002);
   if (!only || !strcmp(only, "vgglite")) RUN(test_vgglite);
+  if (!only || !strcmp(only, "resnet-lite")) RUN(test_resnet_lite);
+  if (!only || !strcmp(only, "mobilenetv2-lite")) RUN(test_mobilenetv2_lite);
   return harness_finish();
 }

@@ -132,6 +132,7 @@ static void test_conv_gradients(void) {
   check_layer(2, 8, 7, "conv 2 3x3 same dil=2", 1, INPUT_SMOOTH);
   check_layer(2, 6, 6, "conv 3 4x4 same stride=2", 1, INPUT_SMOOTH);
   check_layer(4, 5, 5, "conv 4 3x3 pad=1 groups=4 nobias", 1, INPUT_SMOOTH);
+  check_layer(3, 7, 6, "conv 6 3x3 pad=2 dil=2 stride=2 groups=3", 1, INPUT_SMOOTH);
   check_layer(4, 5, 5, "conv 6 3x3 valid groups=2", 1, INPUT_SMOOTH);
   check_layer(3, 4, 5, "conv 5 1x1 valid", 1, INPUT_SMOOTH);
 }

@@ -125,6 +125,11 @@ static void test_conv(void) {
     {"conv 6 3x3 pad=2 stride=3 dil=2", 2, 11, 12, 6, 3, 3, 3, 2, 1, 1, 0, 2},
     {"conv 6 3x3 same groups=2", 4, 6, 6, 6, 3, 3, 1, 1, 2, 1, 1, 0},
     {"conv 4 3x3 valid stride=2 groups=4 nobias", 4, 9, 9, 4, 3, 3, 2, 1, 4, 0, 0, 0},
+    /* depthwise (the direct path): two filters per channel, dilation,
+     * "same" with stride 2, an even kernel */
+    {"conv 8 3x3 pad=2 dil=2 groups=4", 4, 7, 6, 8, 3, 3, 1, 2, 4, 1, 0, 2},
+    {"conv 3 3x3 same stride=2 groups=3", 3, 8, 9, 3, 3, 3, 2, 1, 3, 1, 1, 0},
+    {"conv 6 2x4 same groups=3 nobias", 3, 5, 7, 6, 2, 4, 1, 1, 3, 0, 1, 0},
     {"conv 8 1x1 valid", 3, 5, 4, 8, 1, 1, 1, 1, 1, 1, 0, 0},
     {"conv 3 1x1 valid stride=2", 3, 5, 4, 3, 1, 1, 2, 1, 1, 1, 0, 0},
   };

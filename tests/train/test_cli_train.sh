@@ -46,5 +46,19 @@ grep -q "accuracy" "$dir/eval.txt" || fail "eval report"
 head -1 "$dir/eval.csv" | grep -q "class" || fail "eval CSV"
 grep -q "<svg" "$dir/confusion.svg" || fail "confusion SVG"
 "$fer" eval "$dir/model.ferm" 2> /dev/null; [ $? -eq 2 ] || fail "eval without DATA must exit 2"
+
+# A graph (residual add, SE gate, from=) trains, saves, evaluates, exports.
+printf 'input 1x48x48\nconv 4 3x3 same stride=4\nbn\na = relu\nconv 4 3x3 same\nadd a\n'\
+'b = relu\ngap\nconv 4 1x1\nsigmoid\nmul b\nc = conv 4 1x1 from=a\nconcat c\ngap\ndense 7\nsoftmax\n' \
+  > "$dir/graph.arch"
+"$fer" train "$dir/data" --val "$dir/data" --epochs 2 --arch "$dir/graph.arch" --batch 8 \
+  --threads 1 --quiet --out "$dir/graph.ferm" || fail "train a graph"
+"$fer" summary "$dir/graph.ferm" | grep -q "Inputs" || fail "graph summary"
+"$fer" eval "$dir/graph.ferm" "$dir/data" > "$dir/geval.txt" || fail "eval a graph"
+"$fer" export "$dir/graph.ferm" "$dir/graph.onnx" || fail "export a graph"
+"$fer" import "$dir/graph.onnx" "$dir/graph2.ferm" || fail "import a graph"
+"$fer" summary "$dir/graph.ferm" > "$dir/s1.txt"
+"$fer" summary "$dir/graph2.ferm" > "$dir/s2.txt"
+cmp -s "$dir/s1.txt" "$dir/s2.txt" || fail "ONNX round trip changed the graph"
 "$fer" eval "$dir/history.csv" "$dir/data" 2> /dev/null; [ $? -eq 1 ] || fail "eval of a non-model must exit 1"
 echo "ok"

@@ -70,6 +70,11 @@ signature("fer_model_save_memory", c_status, c_ptr, c_uint, P(c_ptr), P(c_size))
 signature("fer_model_load", c_status, c_str, P(c_ptr))
 signature("fer_model_load_memory", c_status, c_ptr, c_size, P(c_ptr))
 signature("fer_model_format_version", c_int)
+signature("fer_model_save_onnx", c_status, c_ptr, c_str)
+signature("fer_model_save_onnx_memory", c_status, c_ptr, P(c_ptr), P(c_size))
+signature("fer_model_load_onnx", c_status, c_str, P(c_ptr))
+signature("fer_model_load_onnx_memory", c_status, c_ptr, c_size, P(c_ptr))
+signature("fer_model_onnx_opset", c_int)
 signature("fer_model_predict", c_status, c_ptr, c_float_p, c_int, c_float_p)
 signature("fer_model_predict_image", c_status, c_ptr, c_ptr, c_float_p, c_int, P(c_int))
 signature("fer_predictor_create", c_status, c_ptr, P(c_ptr))
@@ -98,7 +103,7 @@ for _what in ("gradients", "parameters", "statistics"):
 LAYER_KINDS = {1: "conv", 2: "max_pool", 3: "avg_pool", 4: "global_avg_pool",
                5: "batch_norm", 6: "relu", 7: "leaky_relu", 8: "elu",
                9: "sigmoid", 10: "tanh", 11: "softmax", 12: "dropout",
-               13: "dense", 14: "flatten"}
+               13: "dense", 14: "flatten", 15: "add", 16: "concat", 17: "mul"}
 INITS = {"he_uniform": 1, "he_normal": 2, "glorot_uniform": 3, "glorot_normal": 4}
 TENSORS = {"weight": 1, "bias": 2, "running_mean": 3, "running_var": 4}
 FLAT = {"parameters": "parameters", "gradients": "gradients", "statistics": "statistics"}
@@ -263,6 +268,22 @@ class Model(Handle):
         ptr, keep, n = _buffers.bytes_in(data)
         out = c_ptr()
         _lib.call("fer_model_load_memory", ptr, n, ctypes.byref(out))
+        del keep
+        return cls._wrap(out.value)
+
+    @classmethod
+    def load_onnx(cls, path):
+        """Import an ONNX model made of the operators libfer expresses
+        (docs/onnx.md); the error names the first one it cannot."""
+        out = c_ptr()
+        _lib.call("fer_model_load_onnx", _lib.encode_path(path), ctypes.byref(out))
+        return cls._wrap(out.value)
+
+    @classmethod
+    def from_onnx_bytes(cls, data):
+        ptr, keep, n = _buffers.bytes_in(data)
+        out = c_ptr()
+        _lib.call("fer_model_load_onnx_memory", ptr, n, ctypes.byref(out))
         del keep
         return cls._wrap(out.value)
 
@@ -522,6 +543,24 @@ class Model(Handle):
     @staticmethod
     def format_version():
         return _lib.fn("fer_model_format_version")()
+
+    def save_onnx(self, path):
+        """Write the model as ONNX (opset Model.onnx_opset()) atomically. Its
+        input is the model input after preprocess(); dropout is left out."""
+        _lib.call("fer_model_save_onnx", self._h, _lib.encode_path(path))
+
+    def to_onnx_bytes(self):
+        data, size = c_ptr(), c_size()
+        _lib.call("fer_model_save_onnx_memory", self._h, ctypes.byref(data),
+                  ctypes.byref(size))
+        try:
+            return ctypes.string_at(data.value, size.value)
+        finally:
+            _lib.fn("fer_free")(data)
+
+    @staticmethod
+    def onnx_opset():
+        return _lib.fn("fer_model_onnx_opset")()
 
     # -- inference ---------------------------------------------------------
     def _batch(self, x):

@@ -257,3 +257,50 @@ def test_predictor_reused_input_buffer():
     np.testing.assert_allclose(p.predict_proba(buffer),
                                m.predict_proba(np.ones((1, 1, 6, 6), dtype=np.float32)),
                                rtol=1e-6)
+
+
+def test_onnx_round_trip(tmp_path):
+    m = libfer.Model.from_text("input 1x6x6\nconv 3 3x3 same\nbn\nrelu\ndrop 0.2\n"
+                               "flatten\ndense 3\nsoftmax\n")
+    m.class_names = ["a", "b", "c"]
+    m.set_metadata("dataset", "fer2013")
+    x = np.random.default_rng(2).random((2, 1, 6, 6), dtype=np.float32)
+    path = tmp_path / "m.onnx"
+    m.save_onnx(str(path))
+    data = m.to_onnx_bytes()
+    assert data == path.read_bytes()
+    assert libfer.Model.onnx_opset() == 13
+    for back in (libfer.Model.load_onnx(str(path)), libfer.Model.from_onnx_bytes(data)):
+        assert back.to_text() == m.to_text()  # the architecture text comes back
+        assert back.class_names == ["a", "b", "c"] and back.metadata == {"dataset": "fer2013"}
+        assert np.array_equal(back.predict_proba(x), m.predict_proba(x))
+    with pytest.raises(errors.FileFormatError):
+        libfer.Model.from_onnx_bytes(data[:len(data) // 2])
+
+
+def test_graph_model(tmp_path):
+    """A residual block with a squeeze-and-excitation gate, from Python."""
+    m = libfer.Model.from_text("input 1x8x8\nstem = conv 4 3x3 same\nrelu\nconv 4 3x3 same\n"
+                               "x = add stem\ngap\nconv 4 1x1\nsigmoid\nmul x\n"
+                               "flatten\ndense 3\nsoftmax\n")
+    assert [k for k, _ in m.layers][3:5] == ["add", "global_avg_pool"]
+    assert m.layers[7] == ("mul", (4, 8, 8))
+    assert "x = add stem" in m.to_text() and "Inputs" in m.summary()
+    m.add("y = dense 2 from=x")
+    x = np.random.default_rng(3).random((4, 1, 8, 8), dtype=np.float32)
+    path = tmp_path / "g.ferm"
+    m.save(str(path))
+    back = libfer.Model.load(str(path))
+    assert back.to_text() == m.to_text()
+    assert np.array_equal(back.predict_proba(x), m.predict_proba(x))
+    onnx_back = libfer.Model.from_onnx_bytes(m.to_onnx_bytes())
+    assert onnx_back.to_text() == m.to_text()
+    assert np.array_equal(onnx_back.predict_proba(x), m.predict_proba(x))
+    # It trains: Adam steps on a fixed batch lower the loss.
+    opt = libfer.Optimizer("adam", learning_rate=1e-2)
+    y = np.array([0, 1, 0, 1], dtype=np.int32)
+    back.training = True
+    first, _ = back.train_step(opt, x, y)
+    for _ in range(30):
+        loss, _ = back.train_step(opt, x, y)
+    assert loss < 0.5 * first
