@@ -18,6 +18,7 @@
 
 #include "nn/conv_winograd.h"
 #include "nn/gemm.h"
+#include "nn/nn_internal.h"
 
 /* The transforms run over 4 tiles of a row at a time in GCC/Clang vector
  * extensions (plain SSE2 on any x86-64, NEON elsewhere); other compilers,
@@ -217,7 +218,8 @@ static void transform_input(const float *x, int count, int C, int H, int W,
  * rows of tiles at a time into two output rows (even and odd columns kept
  * apart in `row`, then interleaved). */
 static void transform_output(const float *m, size_t ld, int count, int F,
-                             int H, int W, float *y, float *row) {
+                             int H, int W, float *y, float *row,
+                             const fer__epilogue *e) {
   const int TH = (H + 1) / 2, TW = (W + 1) / 2;
   const size_t plane = (size_t)F * ld;
   float *r0e = row, *r0o = row + TW, *r1e = row + 2 * TW, *r1o = row + 3 * TW;
@@ -238,7 +240,8 @@ static void transform_output(const float *m, size_t ld, int count, int F,
           y0[ox + 1] = r0o[ox / 2];
         }
         if (W % 2) y0[W - 1] = r0e[TW - 1];
-        if (oy + 1 < H) {
+        const int rows = oy + 1 < H ? 2 : 1;
+        if (rows == 2) {
           float *y1 = y0 + W;
           for (int ox = 0; ox + 1 < W; ox += 2) {
             y1[ox] = r1e[ox / 2];
@@ -246,13 +249,14 @@ static void transform_output(const float *m, size_t ld, int count, int F,
           }
           if (W % 2) y1[W - 1] = r1e[TW - 1];
         }
+        if (e) fer__epilogue_apply(e, f, y0, (long)rows * W);
       }
     }
 }
 
 void fer__winograd_run(const float *u, int n, int cin, int cout, int h, int w,
                        const float *x, float *y, float *scratch, void *gemm,
-                       size_t gemm_bytes) {
+                       size_t gemm_bytes, const fer__epilogue *e) {
   const int per = fer__winograd_chunk_images(h, w), tiles = tiles_of(h, w);
   const size_t in_size = (size_t)cin * h * w, out_size = (size_t)cout * h * w;
   for (int i0 = 0; i0 < n; i0 += per) {
@@ -266,6 +270,7 @@ void fer__winograd_run(const float *u, int n, int cin, int cout, int h, int w,
                     u + (size_t)xi * cout * cin, cin,
                     v + (size_t)xi * cin * T, T, 0.0f,
                     m + (size_t)xi * cout * T, T, gemm, gemm_bytes);
-    transform_output(m, (size_t)T, count, cout, h, w, y + i0 * out_size, split);
+    transform_output(m, (size_t)T, count, cout, h, w, y + i0 * out_size, split,
+                     e);
   }
 }

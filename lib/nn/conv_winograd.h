@@ -23,12 +23,16 @@ size_t fer__winograd_scratch_floats(int cin, int cout, int h, int w);
 void fer__winograd_weights(const float *w, int filters, int channels,
                            int adjoint, float *u);
 
+struct fer__epilogue;
+
 /* y (n x cout x h x w) = the 3x3 "same" convolution of x (n x cin x h x w)
- * with the filters u transformed as above; no bias. `scratch` holds
- * fer__winograd_scratch_floats(cin, cout, h, w) floats; `gemm` is packing
- * memory for fer__sgemm_ws (which decides its thread count as usual). */
+ * with the filters u transformed as above, then the output pass `e` (bias,
+ * fused bn and relu; NULL for none) on each row as it is written.
+ * `scratch` holds fer__winograd_scratch_floats(cin, cout, h, w) floats;
+ * `gemm` is packing memory for fer__sgemm_ws (which decides its thread
+ * count as usual). */
 void fer__winograd_run(const float *u, int n, int cin, int cout, int h, int w,
                        const float *x, float *y, float *scratch, void *gemm,
-                       size_t gemm_bytes);
+                       size_t gemm_bytes, const struct fer__epilogue *e);
 
 #endif

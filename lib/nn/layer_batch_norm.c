@@ -31,11 +31,27 @@ static double bn_flops(const fer__layer *l) {
   return 0.0;
 }
 
+/* Channel c's affine map from its mean and 1 / sqrt(var + eps). */
+static void bn_affine(const fer__layer *l, int c, float mean, float inv_std,
+                      float *scale, float *shift) {
+  *scale = l->tensor[0][c] * inv_std;
+  *shift = l->tensor[1][c] - mean * *scale;
+}
+
+static float bn_running_inv_std(const fer__layer *l, int c) {
+  return 1.0f / sqrtf(l->tensor[3][c] + l->eps);
+}
+
+void fer__bn_inference_affine(const fer__layer *l, float *scale, float *shift) {
+  for (int c = 0; c < l->in.c; c++)
+    bn_affine(l, c, l->tensor[2][c], bn_running_inv_std(l, c), &scale[c],
+              &shift[c]);
+}
+
 static void bn_forward(const fer__layer *l, const fer__pass *p, const float *x,
                        float *y, float *saved) {
   const int C = l->in.c;
   const long plane = (long)l->in.h * l->in.w, M = (long)p->n * plane;
-  const float *gamma = l->tensor[0], *beta = l->tensor[1];
   FER__OMP(omp parallel for num_threads(p->threads) schedule(static)
            if (C > 1 && fer__worth_parallel(p->threads, 4.0 * M * C)))
   for (int c = 0; c < C; c++) {
@@ -62,14 +78,13 @@ static void bn_forward(const fer__layer *l, const fer__pass *p, const float *x,
       }
     } else {
       mean = l->tensor[2][c];
-      inv_std = 1.0f / sqrtf(l->tensor[3][c] + l->eps);
+      inv_std = bn_running_inv_std(l, c);
     }
-    const float scale = gamma[c] * inv_std, shift = beta[c] - mean * scale;
-    for (int n = 0; n < p->n; n++) {
-      const float *xp = x + ((long)n * C + c) * plane;
-      float *yp = y + ((long)n * C + c) * plane;
-      for (long i = 0; i < plane; i++) yp[i] = xp[i] * scale + shift;
-    }
+    float scale, shift;
+    bn_affine(l, c, mean, inv_std, &scale, &shift);
+    for (int n = 0; n < p->n; n++)
+      fer__affine_act(x + ((long)n * C + c) * plane, y + ((long)n * C + c) * plane,
+                      plane, 0.0f, scale, shift, 0);
   }
 }
 

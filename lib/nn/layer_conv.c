@@ -185,7 +185,8 @@ static int conv_batch_threads(const fer__layer *l, const fer__pass *p,
  * into thread 0's region (forward, or turned for the input gradient), then
  * each thread runs a contiguous share of the images. */
 static void conv_winograd_batch(const fer__layer *l, const fer__pass *p,
-                                int adjoint, const float *in, float *out) {
+                                int adjoint, const float *in, float *out,
+                                const fer__epilogue *e) {
   const int cin = adjoint ? l->units : l->in.c;
   const int cout = adjoint ? l->in.c : l->units;
   const size_t in_size = (size_t)cin * l->in.h * l->in.w;
@@ -202,7 +203,7 @@ FER__OMP(omp parallel for num_threads(threads) schedule(static))
     if (lo < hi)
       fer__winograd_run(u, hi - lo, cin, cout, l->in.h, l->in.w,
                         in + lo * in_size, out + lo * out_size,
-                        s.col + wfloats, s.gemm, s.gemm_bytes);
+                        s.col + wfloats, s.gemm, s.gemm_bytes, e);
   }
 }
 
@@ -327,7 +328,8 @@ static void depthwise_image(const fer__layer *l, int mode, const float *x,
 }
 
 static void conv_image_forward(const fer__layer *l, const float *x, float *y,
-                               const conv_scratch_parts *s) {
+                               const conv_scratch_parts *s,
+                               const fer__epilogue *e) {
   const int G = l->groups, Fg = l->units / G;
   const int Kg = l->in.c / G * l->kh * l->kw, P = l->out.h * l->out.w;
   const float *src = x;
@@ -343,38 +345,39 @@ static void conv_image_forward(const fer__layer *l, const float *x, float *y,
                     src + (size_t)g * Kg * P, P, 0.0f, y + (size_t)g * Fg * P, P,
                     s->gemm, s->gemm_bytes);
   }
-  if (l->tensor[1])
-    for (int f = 0; f < l->units; f++) {
-      float b = l->tensor[1][f], *yf = y + (size_t)f * P;
-      for (int i = 0; i < P; i++) yf[i] += b;
+  /* Bias (and at inference a fused bn and relu) while y is in cache. */
+  if (e)
+    for (int f = 0; f < l->units; f++) fer__epilogue_apply(e, f, y + (size_t)f * P, P);
+}
+
+/* The forward pass with output pass `fused` (NULL: the bias alone). */
+static void conv_forward_fused(const fer__layer *l, const fer__pass *p,
+                               const float *x, float *y,
+                               const fer__epilogue *fused) {
+  const size_t in_size = (size_t)fer__shape_size(l->in);
+  const size_t out_size = (size_t)fer__shape_size(l->out);
+  fer__epilogue full = fused ? *fused : (fer__epilogue){0};
+  full.bias = l->tensor[1];
+  const fer__epilogue *e = fer__epilogue_empty(&full) ? NULL : &full;
+  if (conv_use_winograd(l, p->n)) {
+    conv_winograd_batch(l, p, 0, x, y, e);
+  } else if (conv_batch_threads(l, p, 1.0) > 1) {
+FER__OMP(omp parallel for num_threads(p->threads) schedule(static))
+    for (int i = 0; i < p->n; i++) {
+      conv_scratch_parts s = conv_parts(l, p, FER__THREAD_INDEX(), 0);
+      conv_image_forward(l, x + i * in_size, y + i * out_size, &s, e);
     }
+  } else {
+    conv_scratch_parts s = conv_parts(l, p, 0, 1);
+    for (int i = 0; i < p->n; i++)
+      conv_image_forward(l, x + i * in_size, y + i * out_size, &s, e);
+  }
 }
 
 static void conv_forward(const fer__layer *l, const fer__pass *p,
                          const float *x, float *y, float *saved) {
   (void)saved;
-  const size_t in_size = (size_t)fer__shape_size(l->in);
-  const size_t out_size = (size_t)fer__shape_size(l->out);
-  if (conv_use_winograd(l, p->n)) {
-    conv_winograd_batch(l, p, 0, x, y);
-    if (l->tensor[1]) {
-      const int P = l->out.h * l->out.w;
-      for (long i = 0; i < (long)p->n * l->units; i++) {
-        float b = l->tensor[1][i % l->units], *yf = y + (size_t)i * P;
-        for (int j = 0; j < P; j++) yf[j] += b;
-      }
-    }
-  } else if (conv_batch_threads(l, p, 1.0) > 1) {
-FER__OMP(omp parallel for num_threads(p->threads) schedule(static))
-    for (int i = 0; i < p->n; i++) {
-      conv_scratch_parts s = conv_parts(l, p, FER__THREAD_INDEX(), 0);
-      conv_image_forward(l, x + i * in_size, y + i * out_size, &s);
-    }
-  } else {
-    conv_scratch_parts s = conv_parts(l, p, 0, 1);
-    for (int i = 0; i < p->n; i++)
-      conv_image_forward(l, x + i * in_size, y + i * out_size, &s);
-  }
+  conv_forward_fused(l, p, x, y, NULL);
 }
 
 /* One image's share of the backward pass: weight and bias gradients added
@@ -467,7 +470,7 @@ FER__OMP(omp parallel for num_threads(threads) schedule(static))
   }
   /* The input gradient of the whole batch by Winograd, in the threads'
    * column regions (free again; the partials are left alone). */
-  if (winograd) conv_winograd_batch(l, p, 1, dy, dx);
+  if (winograd) conv_winograd_batch(l, p, 1, dy, dx, NULL);
 }
 
 /* conv F KHxKW [same|valid|pad=P] [stride=S] [dil=D] [groups=G] [nobias] */
@@ -530,6 +533,7 @@ const fer__layer_ops fer__conv_ops = {
   .scratch_floats = conv_scratch,
   .flops = conv_flops,
   .forward = conv_forward,
+  .forward_fused = conv_forward_fused,
   .backward = conv_backward,
   .parse = conv_parse,
   .format = conv_format,

@@ -12,6 +12,7 @@
 
 #include "core/core_internal.h"
 #include "fer/nn.h"
+#include "nn/simd.h"
 #include "util/buffer.h"
 
 #define FER__MODEL_MAGIC 0x4D524546u     /* catches freed or foreign pointers */
@@ -77,6 +78,29 @@ typedef struct fer__pass {
 
 struct fer__arch_words;
 
+/* The output pass of a convolution, per output channel f:
+ *   y = act((acc + bias[f]) * scale[f] + shift[f])
+ * with act ReLU when `relu` is set and each absent (NULL) part skipped. At
+ * inference a batch norm (running statistics) and a ReLU after a
+ * convolution run inside it this way (fer__forward), while the values are
+ * still in cache, instead of as passes of their own. */
+typedef struct fer__epilogue {
+  const float *bias, *scale, *shift;
+  int relu;
+} fer__epilogue;
+
+/* Applies `e` for output channel f to `count` values of y, in one pass. */
+static inline void fer__epilogue_apply(const fer__epilogue *e, int f, float *y,
+                                       long count) {
+  fer__affine_act(y, y, count, e->bias ? e->bias[f] : 0.0f,
+                  e->scale ? e->scale[f] : 1.0f, e->scale ? e->shift[f] : 0.0f,
+                  e->relu);
+}
+
+static inline int fer__epilogue_empty(const fer__epilogue *e) {
+  return !e->bias && !e->scale && !e->relu;
+}
+
 /* One layer kind: its shape rule, forward and backward side by side, and
  * its architecture-text spelling. */
 typedef struct fer__layer_ops {
@@ -93,6 +117,11 @@ typedef struct fer__layer_ops {
   double (*flops)(const fer__layer *l);
   void (*forward)(const fer__layer *l, const fer__pass *p, const float *x,
                   float *y, float *saved);
+  /* Optional (conv): the evaluation-mode forward with `e` (scale, shift,
+   * relu; its bias is ignored, the layer adds its own) in the output
+   * pass. */
+  void (*forward_fused)(const fer__layer *l, const fer__pass *p,
+                        const float *x, float *y, const fer__epilogue *e);
   /* dx may be NULL (first layer: nobody needs it). grads[k] receives the
    * gradient of tensor[k] (overwritten), for trainable k that exist. */
   void (*backward)(const fer__layer *l, const fer__pass *p, const float *x,
@@ -126,6 +155,10 @@ extern const fer__layer_ops fer__conv_ops, fer__max_pool_ops,
     fer__relu_ops, fer__leaky_relu_ops, fer__elu_ops, fer__sigmoid_ops,
     fer__tanh_ops, fer__softmax_ops, fer__dropout_ops, fer__dense_ops,
     fer__flatten_ops, fer__add_ops, fer__concat_ops, fer__mul_ops;
+
+/* A batch norm's evaluation-mode affine map y = x * scale[c] + shift[c]
+ * (running statistics), computed as its forward pass computes it. */
+void fer__bn_inference_affine(const fer__layer *l, float *scale, float *shift);
 
 /* Pooling windows (layer_pool.c): shared shape rule, text spelling
  * "KHxKW/S [pad=P]", and the window bounds of one output position. */
@@ -258,6 +291,7 @@ struct fer__workspace {
   unsigned char *dact_live; /* per layer: dact[i] holds a gradient */
   int grads_ready;   /* grads holds a gradient not yet applied (lib/train) */
   float *input;      /* n x input size, for image predictions */
+  float *affine;     /* 2 x the widest batch norm: a fused bn's scale, shift */
 };
 
 /* Makes sure *ws fits (n, threads, with_grads); reallocates if not. */

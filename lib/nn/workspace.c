@@ -28,6 +28,7 @@ void fer__workspace_free(fer__workspace *ws) {
   }
   fer__free(ws->dact_live);
   fer__free(ws->input);
+  fer__free(ws->affine);
   fer__free(ws);
 }
 
@@ -43,11 +44,13 @@ static fer_status workspace_make(const fer_model *m, int n, int threads,
   ws->saved = fer__calloc((size_t)L + 1, sizeof *ws->saved);
   if (ws->saved) ws->saved[L] = (float *)ws; /* end marker: saved[i] may be NULL */
   if (!ws->act || !ws->saved) goto oom;
-  size_t max_act = (size_t)fer__shape_size(m->input), scratch = 0;
+  size_t max_act = (size_t)fer__shape_size(m->input), scratch = 0, affine = 1;
   for (int i = 0; i < L; i++) {
     const fer__layer *l = &m->layers[i];
     const fer__layer_ops *ops = fer__layer_ops_of(l->kind);
     size_t size = (size_t)fer__shape_size(l->out);
+    if (l->kind == FER_LAYER_BATCH_NORM && 2 * (size_t)l->in.c > affine)
+      affine = 2 * (size_t)l->in.c;
     if (size > max_act) max_act = size;
     ws->act[i] = fer__malloc(fer__mul_size(fer__mul_size((size_t)n, size),
                                            sizeof(float)));
@@ -65,7 +68,8 @@ static fer_status workspace_make(const fer_model *m, int n, int threads,
                                           sizeof(float)));
   ws->input = fer__malloc(fer__mul_size(fer__mul_size((size_t)n,
       (size_t)fer__shape_size(m->input)), sizeof(float)));
-  if (!ws->scratch || !ws->input) goto oom;
+  ws->affine = fer__malloc(affine * sizeof(float));
+  if (!ws->scratch || !ws->input || !ws->affine) goto oom;
   if (with_grads) {
     size_t delta = fer__mul_size(fer__mul_size((size_t)n, max_act), sizeof(float));
     ws->delta_a = fer__malloc(delta);
@@ -106,6 +110,41 @@ fer_status fer__workspace_prepare(const fer_model *m, fer__workspace **ws,
   return workspace_make(m, n, threads, with_grads, ws);
 }
 
+/* Whether layer j (after i) is a one-input layer of `kind` that reads layer
+ * i, and nothing else reads i: then i's output is only an intermediate of
+ * the pair, and need not be written. */
+static int sole_reader(const fer_model *m, int i, int j, fer_layer_kind kind) {
+  if (j >= m->num_layers || m->layers[j].kind != kind ||
+      m->layers[j].num_src > 1 || m->layers[j].src[0] != i)
+    return 0;
+  for (int k = i + 1; k < m->num_layers; k++)
+    for (int s = 0; s < m->layers[k].num_src; s++)
+      if (k != j && m->layers[k].src[s] == i) return 0;
+  return 1;
+}
+
+/* Inference: the layers after layer i (a layer with forward_fused) that
+ * its output pass `e` takes over: a batch norm (its affine map of the
+ * running statistics into `affine`), then a ReLU, each when it is the sole
+ * reader of the layer before. Returns how many were taken. */
+static int fuse_after(const fer_model *m, int i, float *affine,
+                      fer__epilogue *e) {
+  int j = i + 1;
+  *e = (fer__epilogue){0};
+  if (sole_reader(m, j - 1, j, FER_LAYER_BATCH_NORM)) {
+    const fer__layer *bn = &m->layers[j];
+    fer__bn_inference_affine(bn, affine, affine + bn->in.c);
+    e->scale = affine;
+    e->shift = affine + bn->in.c;
+    j++;
+  }
+  if (sole_reader(m, j - 1, j, FER_LAYER_RELU)) {
+    e->relu = 1;
+    j++;
+  }
+  return j - i - 1;
+}
+
 const float *fer__forward(const fer_model *m, fer__workspace *ws,
                           const float *x, int n, int training, fer__rng *rng) {
   fer__pass pass = {.n = n, .training = training, .threads = ws->threads,
@@ -115,6 +154,17 @@ const float *fer__forward(const fer_model *m, fer__workspace *ws,
   for (int i = 0; i < m->num_layers; i++) {
     const fer__layer *l = &m->layers[i];
     const fer__layer_ops *ops = fer__layer_ops_of(l->kind);
+    fer__epilogue e;
+    int taken;
+    if (!training && ops->forward_fused &&
+        (taken = fuse_after(m, i, ws->affine, &e)) > 0) {
+      /* The taken layers' own outputs stay unwritten: nothing reads them. */
+      ops->forward_fused(l, &pass, fer__src_act(ws->act, x, l->src[0]),
+                         ws->act[i + taken], &e);
+      i += taken;
+      in = ws->act[i];
+      continue;
+    }
     if (ops->forward_n) {
       const float *xs[FER__MAX_INPUTS];
       for (int j = 0; j < l->num_src; j++) xs[j] = fer__src_act(ws->act, x, l->src[j]);

@@ -76,7 +76,7 @@ static void check_kernel(int n, int C, int F, int H, int W, int adjoint) {
   tu_fill(x, in_n, (uint64_t)(n * 131 + H * 7 + W), -1, 1);
   tu_fill(w, (size_t)F * C * 9, (uint64_t)(C * 17 + F), -1, 1);
   fer__winograd_weights(w, F, C, adjoint, u);
-  fer__winograd_run(u, n, cin, cout, H, W, x, y, scratch, NULL, 0);
+  fer__winograd_run(u, n, cin, cout, H, W, x, y, scratch, NULL, 0, NULL);
   if (adjoint) turned(w, F, C, wref);
   else memcpy(wref, w, (size_t)F * C * 9 * sizeof(float));
   direct_conv(x, wref, n, cin, cout, H, W, ref, mag);
