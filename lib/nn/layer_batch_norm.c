@@ -48,28 +48,50 @@ void fer__bn_inference_affine(const fer__layer *l, float *scale, float *shift) {
               &shift[c]);
 }
 
-static void bn_forward(const fer__layer *l, const fer__pass *p, const float *x,
-                       float *y, float *saved) {
-  const int C = l->in.c;
+/* Sums of d = x - pivot and of d^2 over channel c of the batch, in double
+ * (float would lose digits over N x H x W values), four running sums each
+ * so that the adds overlap. The pivot (a value of the channel) keeps the
+ * variance's digits in a one-pass sum when the mean is far from 0. */
+static void bn_moments(const float *x, int n, int C, int c, long plane,
+                       double pivot, double *sum, double *sq) {
+  double s[4] = {0.0, 0.0, 0.0, 0.0}, q[4] = {0.0, 0.0, 0.0, 0.0};
+  for (int i = 0; i < n; i++) {
+    const float *xp = x + ((long)i * C + c) * plane;
+    long k = 0;
+    for (; k + 4 <= plane; k += 4)
+      for (int j = 0; j < 4; j++) {
+        const double d = (double)xp[k + j] - pivot;
+        s[j] += d;
+        q[j] += d * d;
+      }
+    for (; k < plane; k++) {
+      const double d = (double)xp[k] - pivot;
+      s[0] += d;
+      q[0] += d * d;
+    }
+  }
+  *sum = (s[0] + s[1]) + (s[2] + s[3]);
+  *sq = (q[0] + q[1]) + (q[2] + q[3]);
+}
+
+/* Training: one pass for the statistics, one that normalises (and applies
+ * a fused ReLU). */
+static void bn_forward_fused(const fer__layer *l, const fer__pass *p,
+                             const float *x, float *y, float *saved,
+                             const fer__epilogue *e) {
+  const int C = l->in.c, relu = e && e->relu;
   const long plane = (long)l->in.h * l->in.w, M = (long)p->n * plane;
   FER__OMP(omp parallel for num_threads(p->threads) schedule(static)
            if (C > 1 && fer__worth_parallel(p->threads, 4.0 * M * C)))
   for (int c = 0; c < C; c++) {
     float mean, inv_std;
     if (p->training) {
-      /* Double sums: float would lose digits over N x H x W values. */
-      double sum = 0.0, sq = 0.0;
-      for (int n = 0; n < p->n; n++) {
-        const float *xp = x + ((long)n * C + c) * plane;
-        for (long i = 0; i < plane; i++) sum += xp[i];
-      }
-      double mu = sum / (double)M;
-      for (int n = 0; n < p->n; n++) {
-        const float *xp = x + ((long)n * C + c) * plane;
-        for (long i = 0; i < plane; i++) sq += (xp[i] - mu) * (xp[i] - mu);
-      }
-      double var = sq / (double)M;
-      mean = (float)mu;
+      const double pivot = x[(long)c * plane];
+      double sum, sq;
+      bn_moments(x, p->n, C, c, plane, pivot, &sum, &sq);
+      const double shift = sum / (double)M;
+      const double var = FER__MAX(sq / (double)M - shift * shift, 0.0);
+      mean = (float)(pivot + shift);
       inv_std = (float)(1.0 / sqrt(var + l->eps));
       if (saved) {
         saved[c] = mean;
@@ -84,8 +106,13 @@ static void bn_forward(const fer__layer *l, const fer__pass *p, const float *x,
     bn_affine(l, c, mean, inv_std, &scale, &shift);
     for (int n = 0; n < p->n; n++)
       fer__affine_act(x + ((long)n * C + c) * plane, y + ((long)n * C + c) * plane,
-                      plane, 0.0f, scale, shift, 0);
+                      plane, 0.0f, scale, shift, relu);
   }
+}
+
+static void bn_forward(const fer__layer *l, const fer__pass *p, const float *x,
+                       float *y, float *saved) {
+  bn_forward_fused(l, p, x, y, saved, NULL);
 }
 
 static void bn_update_running(fer__layer *l, const float *saved, int n) {
@@ -111,27 +138,47 @@ static void bn_backward(const fer__layer *l, const fer__pass *p, const float *x,
            if (C > 1 && fer__worth_parallel(p->threads, 4.0 * M * C)))
   for (int c = 0; c < C; c++) {
     const float mean = saved[c], inv_std = saved[C + c];
-    double sum_dy = 0.0, sum_dy_xhat = 0.0;
+    /* sum dy and sum dy (x - mean), four running sums each. */
+    double s[4] = {0.0, 0.0, 0.0, 0.0}, q[4] = {0.0, 0.0, 0.0, 0.0};
     for (int n = 0; n < p->n; n++) {
       const float *xp = x + ((long)n * C + c) * plane;
       const float *dp = dy + ((long)n * C + c) * plane;
-      for (long i = 0; i < plane; i++) {
-        sum_dy += dp[i];
-        sum_dy_xhat += dp[i] * (xp[i] - mean) * inv_std;
+      long i = 0;
+      for (; i + 4 <= plane; i += 4)
+        for (int j = 0; j < 4; j++) {
+          s[j] += dp[i + j];
+          q[j] += (double)dp[i + j] * ((double)xp[i + j] - mean);
+        }
+      for (; i < plane; i++) {
+        s[0] += dp[i];
+        q[0] += (double)dp[i] * ((double)xp[i] - mean);
       }
     }
+    const double sum_dy = (s[0] + s[1]) + (s[2] + s[3]);
+    const double sum_dy_xhat = ((q[0] + q[1]) + (q[2] + q[3])) * inv_std;
     grads[0][c] = (float)sum_dy_xhat;
     grads[1][c] = (float)sum_dy;
     if (!dx) continue;
+    /* dx = k (M dy - a - xhat b), xhat = (x - mean) inv_std */
     const float k = gamma[c] * inv_std / (float)M;
-    const float a = (float)sum_dy, b = (float)sum_dy_xhat;
+    const float a = (float)sum_dy, b = (float)sum_dy_xhat, fm = (float)M;
     for (int n = 0; n < p->n; n++) {
       const float *xp = x + ((long)n * C + c) * plane;
       const float *dp = dy + ((long)n * C + c) * plane;
       float *dxp = dx + ((long)n * C + c) * plane;
-      for (long i = 0; i < plane; i++) {
-        float xhat = (xp[i] - mean) * inv_std;
-        dxp[i] = k * ((float)M * dp[i] - a - xhat * b);
+      long i = 0;
+#if FER__V4_LANES
+      const fer__v4 vk = {k, k, k, k}, va = {a, a, a, a}, vb = {b, b, b, b};
+      const fer__v4 vm = {fm, fm, fm, fm}, vmean = {mean, mean, mean, mean};
+      const fer__v4 vinv = {inv_std, inv_std, inv_std, inv_std};
+      for (; i + 4 <= plane; i += 4) {
+        const fer__v4 xhat = (fer__v4_load(xp + i) - vmean) * vinv;
+        fer__v4_store(dxp + i, vk * (vm * fer__v4_load(dp + i) - va - xhat * vb));
+      }
+#endif
+      for (; i < plane; i++) {
+        const float xhat = (xp[i] - mean) * inv_std;
+        dxp[i] = k * (fm * dp[i] - a - xhat * b);
       }
     }
   }
@@ -176,6 +223,7 @@ const fer__layer_ops fer__batch_norm_ops = {
   .scratch_floats = fer__no_scratch,
   .flops = bn_flops,
   .forward = bn_forward,
+  .forward_fused = bn_forward_fused,
   .backward = bn_backward,
   .update_running = bn_update_running,
   .parse = bn_parse,

@@ -352,8 +352,9 @@ static void conv_image_forward(const fer__layer *l, const float *x, float *y,
 
 /* The forward pass with output pass `fused` (NULL: the bias alone). */
 static void conv_forward_fused(const fer__layer *l, const fer__pass *p,
-                               const float *x, float *y,
+                               const float *x, float *y, float *saved,
                                const fer__epilogue *fused) {
+  (void)saved;
   const size_t in_size = (size_t)fer__shape_size(l->in);
   const size_t out_size = (size_t)fer__shape_size(l->out);
   fer__epilogue full = fused ? *fused : (fer__epilogue){0};
@@ -376,8 +377,7 @@ FER__OMP(omp parallel for num_threads(p->threads) schedule(static))
 
 static void conv_forward(const fer__layer *l, const fer__pass *p,
                          const float *x, float *y, float *saved) {
-  (void)saved;
-  conv_forward_fused(l, p, x, y, NULL);
+  conv_forward_fused(l, p, x, y, saved, NULL);
 }
 
 /* One image's share of the backward pass: weight and bias gradients added

@@ -78,12 +78,14 @@ typedef struct fer__pass {
 
 struct fer__arch_words;
 
-/* The output pass of a convolution, per output channel f:
+/* The output pass of a layer, per output channel f:
  *   y = act((acc + bias[f]) * scale[f] + shift[f])
- * with act ReLU when `relu` is set and each absent (NULL) part skipped. At
- * inference a batch norm (running statistics) and a ReLU after a
- * convolution run inside it this way (fer__forward), while the values are
- * still in cache, instead of as passes of their own. */
+ * with act ReLU when `relu` is set and each absent (NULL) part skipped.
+ * fer__forward runs the layers after a convolution this way inside it
+ * while the values are still in cache, instead of as passes of their own:
+ * a batch norm (running statistics, at inference) and a ReLU; and a ReLU
+ * after a batch norm (in training too: ReLU's backward reads only its
+ * output, and neither conv's nor bn's backward reads its own output). */
 typedef struct fer__epilogue {
   const float *bias, *scale, *shift;
   int relu;
@@ -117,11 +119,13 @@ typedef struct fer__layer_ops {
   double (*flops)(const fer__layer *l);
   void (*forward)(const fer__layer *l, const fer__pass *p, const float *x,
                   float *y, float *saved);
-  /* Optional (conv): the evaluation-mode forward with `e` (scale, shift,
-   * relu; its bias is ignored, the layer adds its own) in the output
-   * pass. */
+  /* Optional: forward with `e` in the output pass, for the layers after
+   * this one that fer__forward folds in (its bias is ignored: the layer
+   * adds its own). Conv takes scale, shift (evaluation only) and relu; bn
+   * takes relu. */
   void (*forward_fused)(const fer__layer *l, const fer__pass *p,
-                        const float *x, float *y, const fer__epilogue *e);
+                        const float *x, float *y, float *saved,
+                        const fer__epilogue *e);
   /* dx may be NULL (first layer: nobody needs it). grads[k] receives the
    * gradient of tensor[k] (overwritten), for trainable k that exist. */
   void (*backward)(const fer__layer *l, const fer__pass *p, const float *x,

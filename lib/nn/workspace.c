@@ -123,15 +123,17 @@ static int sole_reader(const fer_model *m, int i, int j, fer_layer_kind kind) {
   return 1;
 }
 
-/* Inference: the layers after layer i (a layer with forward_fused) that
- * its output pass `e` takes over: a batch norm (its affine map of the
- * running statistics into `affine`), then a ReLU, each when it is the sole
- * reader of the layer before. Returns how many were taken. */
-static int fuse_after(const fer_model *m, int i, float *affine,
+/* The layers after layer i (one with forward_fused) that its output pass
+ * `e` takes over, each when it is the sole reader of the layer before:
+ * after a convolution a batch norm at evaluation (its affine map of the
+ * running statistics into `affine`; in training it needs the batch's
+ * statistics first), then a ReLU. Returns how many were taken. */
+static int fuse_after(const fer_model *m, int i, int training, float *affine,
                       fer__epilogue *e) {
   int j = i + 1;
   *e = (fer__epilogue){0};
-  if (sole_reader(m, j - 1, j, FER_LAYER_BATCH_NORM)) {
+  if (!training && m->layers[i].kind == FER_LAYER_CONV &&
+      sole_reader(m, j - 1, j, FER_LAYER_BATCH_NORM)) {
     const fer__layer *bn = &m->layers[j];
     fer__bn_inference_affine(bn, affine, affine + bn->in.c);
     e->scale = affine;
@@ -156,11 +158,14 @@ const float *fer__forward(const fer_model *m, fer__workspace *ws,
     const fer__layer_ops *ops = fer__layer_ops_of(l->kind);
     fer__epilogue e;
     int taken;
-    if (!training && ops->forward_fused &&
-        (taken = fuse_after(m, i, ws->affine, &e)) > 0) {
-      /* The taken layers' own outputs stay unwritten: nothing reads them. */
+    if (ops->forward_fused &&
+        (taken = fuse_after(m, i, training, ws->affine, &e)) > 0) {
+      /* The outputs of i and the taken layers but the last stay unwritten:
+       * nothing reads them, not even a backward pass. */
       ops->forward_fused(l, &pass, fer__src_act(ws->act, x, l->src[0]),
-                         ws->act[i + taken], &e);
+                         ws->act[i + taken], ws->saved[i], &e);
+      if (training && ops->update_running)
+        ops->update_running((fer__layer *)l, ws->saved[i], n);
       i += taken;
       in = ws->act[i];
       continue;
