@@ -119,6 +119,11 @@ static size_t conv_region_floats(const fer__layer *l) {
   return FER__MAX(col, conv_winograd_floats(l));
 }
 
+/* A predictor keeps the Winograd filters of the layers that use them. */
+static size_t conv_kept(const fer__layer *l, int n) {
+  return conv_use_winograd(l, n) ? fer__winograd_weight_floats(l->in.c, l->units) : 0;
+}
+
 static size_t conv_saved(const fer__layer *l, int n) {
   (void)l;
   (void)n;
@@ -193,7 +198,14 @@ static void conv_winograd_batch(const fer__layer *l, const fer__pass *p,
   const size_t out_size = (size_t)cout * l->in.h * l->in.w;
   const size_t wfloats = fer__winograd_weight_floats(l->in.c, l->units);
   float *u = p->scratch;
-  fer__winograd_weights(l->tensor[0], l->units, l->in.c, adjoint, u);
+  if (!adjoint && p->kept) {
+    /* A predictor's: transformed on its first call. */
+    u = p->kept;
+    if (!*p->kept_ready) fer__winograd_weights(l->tensor[0], l->units, l->in.c, 0, u);
+    *p->kept_ready = 1;
+  } else {
+    fer__winograd_weights(l->tensor[0], l->units, l->in.c, adjoint, u);
+  }
   const int threads = conv_batch_threads(l, p, 1.0);
 FER__OMP(omp parallel for num_threads(threads) schedule(static))
   for (int t = 0; t < threads; t++) {
@@ -531,6 +543,7 @@ const fer__layer_ops fer__conv_ops = {
   .setup = conv_setup,
   .saved_floats = conv_saved,
   .scratch_floats = conv_scratch,
+  .kept_floats = conv_kept,
   .flops = conv_flops,
   .forward = conv_forward,
   .forward_fused = conv_forward_fused,

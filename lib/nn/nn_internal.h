@@ -74,6 +74,11 @@ typedef struct fer__pass {
   float *scratch;      /* threads x scratch_floats floats */
   size_t scratch_floats;
   fer__rng *rng;       /* dropout masks (training only) */
+  /* Predictors (whose model must not change): this layer's kept_floats of
+   * state derived from its weights alone (conv: Winograd filters), valid
+   * once *kept_ready is set. NULL elsewhere: derive it per call. */
+  float *kept;
+  int *kept_ready;
 } fer__pass;
 
 struct fer__arch_words;
@@ -115,6 +120,8 @@ typedef struct fer__layer_ops {
   size_t (*saved_floats)(const fer__layer *l, int n);
   /* Scratch floats per thread (im2col, per-thread gradient partials). */
   size_t (*scratch_floats)(const fer__layer *l);
+  /* Optional: floats of `kept` state (fer__pass) for batches of n. */
+  size_t (*kept_floats)(const fer__layer *l, int n);
   /* Multiply-adds times two (or element operations) for one image. */
   double (*flops)(const fer__layer *l);
   void (*forward)(const fer__layer *l, const fer__pass *p, const float *x,
@@ -296,12 +303,17 @@ struct fer__workspace {
   int grads_ready;   /* grads holds a gradient not yet applied (lib/train) */
   float *input;      /* n x input size, for image predictions */
   float *affine;     /* 2 x the widest batch norm: a fused bn's scale, shift */
+  float **kept;      /* per layer (NULL: none), see fer__pass; NULL: not kept */
+  int *kept_ready;
 };
 
 /* Makes sure *ws fits (n, threads, with_grads); reallocates if not. */
 fer_status fer__workspace_prepare(const fer_model *m, fer__workspace **ws,
                                   int n, int with_grads);
 void fer__workspace_free(fer__workspace *ws);
+/* For a predictor's workspace: memory in which layers keep state derived
+ * from the weights (which must not change while it lives) across calls. */
+fer_status fer__workspace_keep(const fer_model *m, fer__workspace *ws);
 /* Runs every layer; returns the output (inside ws). `rng` only for
  * training. The model is written only when training (running stats). */
 const float *fer__forward(const fer_model *m, fer__workspace *ws,

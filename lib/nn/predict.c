@@ -39,13 +39,22 @@ void fer_predictor_free(fer_predictor *p) {
 }
 
 /* Evaluation-mode forward of n images through `ws`: reads the model only. */
-static fer_status run_batch(const fer_model *m, fer__workspace **ws,
+/* A workspace for n images; a predictor's (`keep`) keeps what layers
+ * derive from the weights across calls. */
+static fer_status prepare(const fer_model *m, fer__workspace **ws, int n,
+                          int keep) {
+  fer_status st = fer__workspace_prepare(m, ws, n, 0);
+  if (!st && keep && !(*ws)->kept) st = fer__workspace_keep(m, *ws);
+  return st;
+}
+
+static fer_status run_batch(const fer_model *m, fer__workspace **ws, int keep,
                             const float *x, int n, float *out, const char *who) {
   if (!x || !out || n < 1 || n > 65536)
     return fer__fail(FER_ERR_INVALID_ARGUMENT,
                      "%s: need input, output and a batch of 1..65536 (got %d)",
                      who, n);
-  fer_status st = fer__workspace_prepare(m, ws, n, 0);
+  fer_status st = prepare(m, ws, n, keep);
   if (st) return st;
   const float *y = fer__forward(m, *ws, x, n, 0, NULL);
   memcpy(out, y, (size_t)n * (size_t)fer_model_output_size(m) * sizeof(float));
@@ -56,7 +65,7 @@ fer_status fer_predictor_run(fer_predictor *p, const float *x, int n,
                              float *out) {
   fer_status st = check_predictor(p, "fer_predictor_run");
   if (st) return st;
-  return run_batch(p->model, &p->ws, x, n, out, "fer_predictor_run");
+  return run_batch(p->model, &p->ws, 1, x, n, out, "fer_predictor_run");
 }
 
 fer_status fer_model_predict(const fer_model *m, const float *x, int n,
@@ -64,7 +73,7 @@ fer_status fer_model_predict(const fer_model *m, const float *x, int n,
   fer_status st = fer__model_check(m, "fer_model_predict");
   if (st) return st;
   fer__workspace *ws = NULL;
-  st = run_batch(m, &ws, x, n, out, "fer_model_predict");
+  st = run_batch(m, &ws, 0, x, n, out, "fer_model_predict");
   fer__workspace_free(ws);
   return st;
 }
@@ -108,7 +117,7 @@ static void image_to_tensor(const fer_model *m, const fer_image *img,
     }
 }
 
-static fer_status run_image(const fer_model *m, fer__workspace **ws,
+static fer_status run_image(const fer_model *m, fer__workspace **ws, int keep,
                             const fer_image *img, float *probs, int capacity,
                             int *top_class, const char *who) {
   fer_status st = fer__image_check(img, who);
@@ -122,7 +131,7 @@ static fer_status run_image(const fer_model *m, fer__workspace **ws,
     return fer__fail(FER_ERR_UNSUPPORTED,
                      "%s: images need a model with 1 or 3 input channels, not %d",
                      who, m->input.c);
-  if ((st = fer__workspace_prepare(m, ws, 1, 0))) return st;
+  if ((st = prepare(m, ws, 1, keep))) return st;
   image_to_tensor(m, img, (*ws)->input);
   if ((st = fer__model_input(m, (*ws)->input, 1))) return st;
   const float *y = fer__forward(m, *ws, (*ws)->input, 1, 0, NULL);
@@ -138,7 +147,7 @@ fer_status fer_predictor_run_image(fer_predictor *p, const fer_image *img,
                                    float *probs, int capacity, int *top_class) {
   fer_status st = check_predictor(p, "fer_predictor_run_image");
   if (st) return st;
-  return run_image(p->model, &p->ws, img, probs, capacity, top_class,
+  return run_image(p->model, &p->ws, 1, img, probs, capacity, top_class,
                    "fer_predictor_run_image");
 }
 
@@ -147,7 +156,7 @@ fer_status fer_model_predict_image(const fer_model *m, const fer_image *img,
   fer_status st = fer__model_check(m, "fer_model_predict_image");
   if (st) return st;
   fer__workspace *ws = NULL;
-  st = run_image(m, &ws, img, probs, capacity, top_class,
+  st = run_image(m, &ws, 0, img, probs, capacity, top_class,
                  "fer_model_predict_image");
   fer__workspace_free(ws);
   return st;

@@ -29,6 +29,10 @@ void fer__workspace_free(fer__workspace *ws) {
   fer__free(ws->dact_live);
   fer__free(ws->input);
   fer__free(ws->affine);
+  if (ws->kept)
+    for (int i = 0; ws->kept[i] != (float *)ws; i++) fer__free(ws->kept[i]);
+  fer__free(ws->kept);
+  fer__free(ws->kept_ready);
   fer__free(ws);
 }
 
@@ -98,6 +102,29 @@ oom:
                    "workspace for a batch of %d: out of memory", n);
 }
 
+fer_status fer__workspace_keep(const fer_model *m, fer__workspace *ws) {
+  const int L = m->num_layers;
+  ws->kept = fer__calloc((size_t)L + 1, sizeof *ws->kept);
+  ws->kept_ready = fer__calloc((size_t)L + 1, sizeof *ws->kept_ready);
+  if (!ws->kept || !ws->kept_ready) goto oom;
+  ws->kept[L] = (float *)ws; /* end marker: kept[i] may be NULL */
+  for (int i = 0; i < L; i++) {
+    const fer__layer_ops *ops = fer__layer_ops_of(m->layers[i].kind);
+    size_t floats = ops->kept_floats ? ops->kept_floats(&m->layers[i], ws->n) : 0;
+    if (floats && !(ws->kept[i] = fer__malloc(fer__mul_size(floats, sizeof(float)))))
+      goto oom;
+  }
+  return FER_OK;
+oom:
+  if (ws->kept)
+    for (int i = 0; i < L; i++) fer__free(ws->kept[i]);
+  fer__free(ws->kept);
+  fer__free(ws->kept_ready);
+  ws->kept = NULL;
+  ws->kept_ready = NULL;
+  return fer__fail(FER_ERR_OUT_OF_MEMORY, "predictor: out of memory");
+}
+
 fer_status fer__workspace_prepare(const fer_model *m, fer__workspace **ws,
                                   int n, int with_grads) {
   int threads = fer__num_threads();
@@ -158,6 +185,8 @@ const float *fer__forward(const fer_model *m, fer__workspace *ws,
     const fer__layer_ops *ops = fer__layer_ops_of(l->kind);
     fer__epilogue e;
     int taken;
+    pass.kept = ws->kept ? ws->kept[i] : NULL;
+    pass.kept_ready = ws->kept ? &ws->kept_ready[i] : NULL;
     if (ops->forward_fused &&
         (taken = fuse_after(m, i, training, ws->affine, &e)) > 0) {
       /* The outputs of i and the taken layers but the last stay unwritten:
