@@ -40,6 +40,10 @@ size_t fer__mul_size(size_t count, size_t size);
 /* Test hook: make the Nth allocation from now fail (0 disables). Per thread,
  * so parallel tests do not disturb each other. */
 void fer__alloc_fail_after(long n);
+/* 1 while a failure set up by fer__alloc_fail_after() has not happened yet:
+ * a test that sees 1 after a call knows the call made fewer allocations than
+ * N, so it has tried every one. */
+int fer__alloc_failure_pending(void);
 
 /* A small, fast, seedable generator (xoshiro128**-style state), one per
  * handle: never a global. */
