@@ -27,6 +27,14 @@ fer_status fer__failv(fer_status status, const char *fmt, va_list ap);
  * file name added by a loader around a memory decoder) and returns status. */
 fer_status fer__fail_prefix(fer_status status, const char *prefix);
 
+/* `path` as messages show it: itself when it is short, else its first and
+ * last bytes around "...", so that a path longer than the message (a
+ * 5000-byte path is legal on Linux, PATH_MAX is only what one system call
+ * takes) still leaves room for the reason after it. Returns `path` or
+ * `buf`, which must hold FER__MESSAGE_PATH_MAX bytes. */
+#define FER__MESSAGE_PATH_MAX 400
+const char *fer__message_path(const char *path, char *buf);
+
 /* Allocation through one place, so tests can inject failures. Sizes are
  * checked for overflow; a zero-size request returns a valid pointer. */
 void *fer__malloc(size_t size);
