@@ -150,7 +150,10 @@ static int collect_tree(const char *path, path_list *list, int recursive, int to
     rc = CLI_FAILURE;
   }
   closedir(dir);
-  if (top) qsort(list->paths + first, list->count - first, sizeof *list->paths, compare_paths);
+  /* (Not on an empty list: its paths may be NULL, and NULL + 0 is
+   * undefined; UBSan stopped `fer analyze EMPTY_FOLDER` there.) */
+  if (top && list->count > first)
+    qsort(list->paths + first, list->count - first, sizeof *list->paths, compare_paths);
   if (top && rc == CLI_OK && list->count == first) {
     fprintf(stderr,
             "fer analyze: %s: no images in this folder%s (looked for .jpg .jpeg .png .bmp "

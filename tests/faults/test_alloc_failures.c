@@ -375,6 +375,93 @@ static void test_train_step(void) {
   fer_free(c.reference_after);
 }
 
+/* Two epochs of fer_trainer_fit with a state file, a checkpoint and a
+ * history. A fit that fails part way is then run again as a new process
+ * would: a fresh trainer and the model as first built, resuming from
+ * whatever state file the failed fit left. It must end with the weights of
+ * a fit that never failed. (The model given to the failed fit holds the
+ * weights it reached, as after any interrupted fit.) */
+enum { FIT_SAMPLES = 12 };
+
+typedef struct fit_case {
+  fer_dataset *data;
+  void *reference; /* the model after an undisturbed fit */
+  size_t reference_size;
+} fit_case;
+
+static fer_trainer *fit_trainer(void) {
+  fer_trainer *tr = NULL;
+  if (fer_trainer_create(&tr) != FER_OK) return NULL;
+  char path[4200];
+  static const fer_train_path keys[] = {FER_TRAIN_PATH_STATE, FER_TRAIN_PATH_CHECKPOINT,
+                                        FER_TRAIN_PATH_HISTORY};
+  static const char *const names[] = {"fit.state", "fit-best.ferm", "fit-history.csv"};
+  for (int i = 0; i < 3; i++) {
+    snprintf(path, sizeof path, "%s/%s", temp_dir, names[i]);
+    CHECK_OK(fer_trainer_set_path(tr, keys[i], path));
+  }
+  CHECK_OK(fer_trainer_set(tr, FER_TRAIN_EPOCHS, 2));
+  CHECK_OK(fer_trainer_set(tr, FER_TRAIN_BATCH_SIZE, 4));
+  CHECK_OK(fer_trainer_set(tr, FER_TRAIN_VALIDATION_FRACTION, 0.25));
+  CHECK_OK(fer_trainer_set(tr, FER_TRAIN_SEED, 3));
+  return tr;
+}
+
+static fer_status attempt_fit(void *ctx, trial *t) {
+  fit_case *c = ctx;
+  fer_model *m = small_model();
+  fer_trainer *tr = fit_trainer();
+  if (!m || !tr) {
+    fer_model_free(m);
+    fer_trainer_free(tr);
+    return FER_ERR_INTERNAL;
+  }
+  trial_arm(t);
+  fer_status st = fer_trainer_fit(tr, m, c->data, NULL);
+  trial_disarm(t);
+  fer_trainer_free(tr);
+  if (st != FER_OK) {
+    fer_model_free(m);
+    m = small_model();
+    fer_trainer *again = fit_trainer();
+    if (again && m) CHECK_OK(fer_trainer_fit(again, m, c->data, NULL));
+    fer_trainer_free(again);
+  }
+  CHECK_MSG(same_model(m, c->reference, c->reference_size),
+            "allocation %ld: the fit (resumed after %s) ends with other weights", t->n,
+            fer_status_string(st));
+  /* The state, the checkpoint and the history; no temporary file. */
+  CHECK_MSG(temp_dir_entries() == 3, "allocation %ld: %d files after the fit", t->n,
+            temp_dir_entries());
+  remove_temp_files();
+  fer_model_free(m);
+  return st;
+}
+
+static void test_fit(void) {
+  fit_case c = {0};
+  uint8_t pixels[FIT_SAMPLES * SIDE * SIDE];
+  int32_t labels[FIT_SAMPLES];
+  uint32_t s = 777;
+  for (size_t i = 0; i < sizeof pixels; i++) {
+    s = s * 1664525u + 1013904223u;
+    pixels[i] = (uint8_t)(s >> 24);
+  }
+  for (int i = 0; i < FIT_SAMPLES; i++) labels[i] = i % 7;
+  CHECK_OK(fer_dataset_from_u8(pixels, labels, FIT_SAMPLES, 1, SIDE, SIDE, NULL, 7, &c.data));
+  fer_model *m = small_model();
+  fer_trainer *tr = fit_trainer();
+  if (!c.data || !m || !tr) return;
+  CHECK_OK(fer_trainer_fit(tr, m, c.data, NULL));
+  model_bytes(m, &c.reference, &c.reference_size);
+  fer_trainer_free(tr);
+  fer_model_free(m);
+  remove_temp_files();
+  every_allocation("trainer fit (2 epochs, files)", attempt_fit, &c);
+  fer_free(c.reference);
+  fer_dataset_free(c.data);
+}
+
 /* ---- Predictor --------------------------------------------------------- */
 
 typedef struct predict_case {
@@ -759,6 +846,7 @@ int main(void) {
   RUN(test_model_load);
   RUN(test_model_save);
   RUN(test_train_step);
+  RUN(test_fit);
   RUN(test_predictor);
   RUN(test_cascade_load);
   RUN(test_cascade_save);
