@@ -794,6 +794,92 @@ static fer_status attempt_tracker(void *ctx, trial *t) {
   return first;
 }
 
+/* ---- Y4M video ---------------------------------------------------------- */
+
+/* Two frames written through a Y4M writer on a memory stream, then read
+ * back with a reader: the bytes and the frames as without failures. */
+typedef struct y4m_case {
+  const fer_image *frame;
+  const char *stream; /* the undisturbed stream */
+  size_t stream_size;
+  fer_image *decoded; /* a frame read back from it */
+} y4m_case;
+
+/* Reads up to two frames of `stream` into frames[]; the reader's status. */
+static fer_status read_y4m(const char *stream, size_t size, fer_image **frames, int *count) {
+  FILE *in = fmemopen((void *)(uintptr_t)stream, size, "rb");
+  if (!in) return FER_ERR_INTERNAL;
+  fer_y4m_reader *reader = (fer_y4m_reader *)&reader;
+  *count = 0;
+  fer_status st = fer_y4m_reader_from_file(in, &reader);
+  if (st != FER_OK) CHECK_MSG(reader == NULL, "a failed reader left *out set");
+  for (int got = 1; st == FER_OK && *count < 2 && got;) {
+    st = fer_y4m_reader_next(reader, &got);
+    if (st == FER_OK && got) st = fer_y4m_reader_image(reader, 0, &frames[(*count)++]);
+  }
+  if (reader != (fer_y4m_reader *)&reader) fer_y4m_reader_free(reader);
+  fclose(in);
+  return st;
+}
+
+static fer_status attempt_y4m(void *ctx, trial *t) {
+  y4m_case *c = ctx;
+  char *written = NULL;
+  size_t written_size = 0;
+  FILE *out = open_memstream(&written, &written_size);
+  if (!out) return FER_ERR_INTERNAL;
+  fer_y4m_writer *writer = (fer_y4m_writer *)&writer;
+  fer_image *frames[2] = {NULL, NULL};
+  int count = 0;
+  trial_arm(t);
+  fer_status st = fer_y4m_writer_from_file(out, fer_image_width(c->frame),
+                                           fer_image_height(c->frame), 0, &writer);
+  if (st != FER_OK) {
+    CHECK_MSG(writer == NULL, "a failed writer left *out set");
+  } else {
+    for (int i = 0; i < 2 && st == FER_OK; i++) st = fer_y4m_writer_write(writer, c->frame);
+    fer_status closed = fer_y4m_writer_close(writer); /* frees it, even after an error */
+    if (st == FER_OK) st = closed;
+  }
+  fer_status st_read = read_y4m(c->stream, c->stream_size, frames, &count);
+  trial_disarm(t);
+  fclose(out);
+  if (st == FER_OK)
+    CHECK(written_size == c->stream_size && memcmp(written, c->stream, written_size) == 0);
+  free(written);
+  if (st_read == FER_OK) {
+    CHECK_EQ_INT(count, 2);
+    for (int i = 0; i < count; i++) CHECK(harness_images_equal(frames[i], c->decoded));
+  }
+  for (int i = 0; i < count; i++) fer_image_free(frames[i]);
+  return st != FER_OK ? st : st_read;
+}
+
+static void test_y4m(void) {
+  fer_image *frame = NULL;
+  CHECK_OK(fer_image_load(fixture_path("png/adam7_rgb8_37x23.png"), FER_DECODE_DEFAULT, &frame));
+  if (!frame) return;
+  char *stream = NULL;
+  size_t stream_size = 0;
+  FILE *out = open_memstream(&stream, &stream_size);
+  fer_y4m_writer *writer = NULL;
+  CHECK_OK(fer_y4m_writer_from_file(out, 37, 23, 0, &writer));
+  CHECK_OK(fer_y4m_writer_write(writer, frame));
+  CHECK_OK(fer_y4m_writer_write(writer, frame));
+  CHECK_OK(fer_y4m_writer_close(writer));
+  fclose(out);
+  y4m_case c = {frame, stream, stream_size, NULL};
+  fer_image *frames[2] = {NULL, NULL};
+  int count = 0;
+  CHECK_OK(read_y4m(stream, stream_size, frames, &count));
+  CHECK_EQ_INT(count, 2);
+  c.decoded = frames[0];
+  if (c.decoded) every_allocation("Y4M write+read (2 frames)", attempt_y4m, &c);
+  for (int i = 0; i < count; i++) fer_image_free(frames[i]);
+  free(stream);
+  fer_image_free(frame);
+}
+
 /* ---- Data sets --------------------------------------------------------- */
 
 static fer_status attempt_dataset(void *ctx, trial *t) {
@@ -852,6 +938,7 @@ int main(void) {
   RUN(test_cascade_save);
   RUN(test_analyzer_and_detector);
   RUN(test_tracker_and_dataset);
+  RUN(test_y4m);
   remove_temp_files();
   rmdir(temp_dir);
   fprintf(stderr, "%ld attempts, each with one allocation failing\n", total_attempts);
