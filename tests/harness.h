@@ -103,6 +103,20 @@ static inline int harness_finish(void) {
   return harness_failures == 0 ? 0 : 1;
 }
 
+/* 1 when both images have the same size, channels and pixels (rows
+ * compared without their padding). */
+static inline int harness_images_equal(const fer_image *a, const fer_image *b) {
+  if (fer_image_width(a) != fer_image_width(b) || fer_image_height(a) != fer_image_height(b) ||
+      fer_image_channels(a) != fer_image_channels(b))
+    return 0;
+  size_t row = (size_t)fer_image_width(a) * (size_t)fer_image_channels(a);
+  for (int y = 0; y < fer_image_height(a); y++)
+    if (memcmp(fer_image_data(a) + (size_t)y * fer_image_stride(a),
+               fer_image_data(b) + (size_t)y * fer_image_stride(b), row) != 0)
+      return 0;
+  return 1;
+}
+
 /* Path of the shared data folder (../shared/data beside the checkout), or
  * NULL when absent. Tests that need it SKIP with a message. */
 static inline const char *harness_shared_data(void) {

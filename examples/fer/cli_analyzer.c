@@ -113,13 +113,33 @@ int cli_analyzer_open(const char *command, const cli_analyzer_options *opt,
   return CLI_OK;
 }
 
+/* Bytes in the UTF-8 character at s (2..4), or 0 when s does not start a
+ * valid multi-byte one (overlong forms, surrogates and code points past
+ * U+10FFFF are not). */
+static int utf8_multibyte(const unsigned char *s) {
+  int n = s[0] >= 0xC2 && s[0] <= 0xDF ? 2 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
+        : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : 0;
+  unsigned lo = s[0] == 0xE0 ? 0xA0 : s[0] == 0xF0 ? 0x90 : 0x80;
+  unsigned hi = s[0] == 0xED ? 0x9F : s[0] == 0xF4 ? 0x8F : 0xBF;
+  if (n && (s[1] < lo || s[1] > hi)) return 0;
+  for (int i = 2; i < n; i++)
+    if ((s[i] & 0xC0) != 0x80) return 0;
+  return n;
+}
+
+/* A file name need not be UTF-8, JSON must be: a byte that is not part of
+ * a valid character is written as \u00XX (the resume reader,
+ * image_of_line, turns it back into that byte). */
 void cli_json_string(FILE *out, const char *s) {
   fputc('"', out);
-  for (; *s; s++) {
-    unsigned char c = (unsigned char)*s;
+  const unsigned char *p = (const unsigned char *)s;
+  while (*p) {
+    unsigned char c = *p;
+    int n = c < 0x80 ? 1 : utf8_multibyte(p);
     if (c == '"' || c == '\\') fprintf(out, "\\%c", c);
-    else if (c < 0x20) fprintf(out, "\\u%04x", c);
-    else fputc(c, out);
+    else if (c < 0x20 || n == 0) fprintf(out, "\\u%04x", c);
+    else fwrite(p, 1, (size_t)n, out);
+    p += n ? n : 1;
   }
   fputc('"', out);
 }

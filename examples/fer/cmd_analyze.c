@@ -110,34 +110,57 @@ static int collect_tree(const char *path, path_list *list, int recursive, int to
   }
   DIR *dir = opendir(path);
   if (!dir) {
-    fprintf(stderr, "fer analyze: %s: %s\n", path, strerror(errno));
+    fprintf(stderr, "fer analyze: %s: cannot read the folder: %s\n", path, strerror(errno));
     return CLI_FAILURE;
   }
   size_t first = list->count;
   struct dirent *entry;
   int rc = CLI_OK;
-  while (rc == CLI_OK && (entry = readdir(dir)) != NULL) {
+  for (;;) {
+    errno = 0;
+    if (rc != CLI_OK || (entry = readdir(dir)) == NULL) break;
     if (entry->d_name[0] == '.') continue;
     if (!recursive && !has_image_extension(entry->d_name)) continue;
     size_t n = strlen(path) + strlen(entry->d_name) + 2;
     char *full = malloc(n);
-    if (!full) rc = CLI_FAILURE;
-    else {
-      const char *sep = path[0] && path[strlen(path) - 1] == '/' ? "" : "/";
-      snprintf(full, n, "%s%s%s", path, sep, entry->d_name);
-      if (!recursive) {
-        if (!path_list_add(list, full)) rc = CLI_FAILURE;
-      } else {
-        /* A sub-folder's images, or this file if it is an image. */
-        struct stat sub;
-        if (stat(full, &sub) == 0 && (S_ISDIR(sub.st_mode) || has_image_extension(full)))
-          rc = collect_tree(full, list, 1, 0);
-      }
-      free(full);
+    if (!full) {
+      rc = CLI_FAILURE;
+      break;
     }
+    const char *sep = path[0] && path[strlen(path) - 1] == '/' ? "" : "/";
+    snprintf(full, n, "%s%s%s", path, sep, entry->d_name);
+    if (!recursive) {
+      if (!path_list_add(list, full)) rc = CLI_FAILURE;
+    } else {
+      /* A sub-folder's images, or this file if it is an image. An entry
+       * that cannot be looked at (a path too long, a name gone since) is
+       * said, not skipped in silence. */
+      struct stat sub;
+      if (stat(full, &sub) != 0) {
+        fprintf(stderr, "fer analyze: %s: %s\n", full, strerror(errno));
+        rc = CLI_FAILURE;
+      } else if (S_ISDIR(sub.st_mode) || has_image_extension(full)) {
+        rc = collect_tree(full, list, 1, 0);
+      }
+    }
+    free(full);
+  }
+  if (rc == CLI_OK && errno != 0) {
+    fprintf(stderr, "fer analyze: %s: cannot read the folder: %s\n", path, strerror(errno));
+    rc = CLI_FAILURE;
   }
   closedir(dir);
-  if (top) qsort(list->paths + first, list->count - first, sizeof *list->paths, compare_paths);
+  /* (Not on an empty list: its paths may be NULL, and NULL + 0 is
+   * undefined; UBSan stopped `fer analyze EMPTY_FOLDER` there.) */
+  if (top && list->count > first)
+    qsort(list->paths + first, list->count - first, sizeof *list->paths, compare_paths);
+  if (top && rc == CLI_OK && list->count == first) {
+    fprintf(stderr,
+            "fer analyze: %s: no images in this folder%s (looked for .jpg .jpeg .png .bmp "
+            ".pgm .ppm .pnm .pbm)\n",
+            path, recursive ? " or below it" : "");
+    rc = CLI_FAILURE;
+  }
   return rc;
 }
 

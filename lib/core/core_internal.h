@@ -27,6 +27,14 @@ fer_status fer__failv(fer_status status, const char *fmt, va_list ap);
  * file name added by a loader around a memory decoder) and returns status. */
 fer_status fer__fail_prefix(fer_status status, const char *prefix);
 
+/* `path` as messages show it: itself when it is short, else its first and
+ * last bytes around "...", so that a path longer than the message (a
+ * 5000-byte path is legal on Linux, PATH_MAX is only what one system call
+ * takes) still leaves room for the reason after it. Returns `path` or
+ * `buf`, which must hold FER__MESSAGE_PATH_MAX bytes. */
+#define FER__MESSAGE_PATH_MAX 400
+const char *fer__message_path(const char *path, char *buf);
+
 /* Allocation through one place, so tests can inject failures. Sizes are
  * checked for overflow; a zero-size request returns a valid pointer. */
 void *fer__malloc(size_t size);
@@ -40,6 +48,10 @@ size_t fer__mul_size(size_t count, size_t size);
 /* Test hook: make the Nth allocation from now fail (0 disables). Per thread,
  * so parallel tests do not disturb each other. */
 void fer__alloc_fail_after(long n);
+/* 1 while a failure set up by fer__alloc_fail_after() has not happened yet:
+ * a test that sees 1 after a call knows the call made fewer allocations than
+ * N, so it has tried every one. */
+int fer__alloc_failure_pending(void);
 
 /* A small, fast, seedable generator (xoshiro128**-style state), one per
  * handle: never a global. */

@@ -53,9 +53,29 @@ fer_status fer__fail(fer_status status, const char *fmt, ...) {
   return status;
 }
 
+static int continuation(char c) { return ((unsigned char)c & 0xC0) == 0x80; }
+
+/* Cuts fall between UTF-8 characters (up to 3 bytes from where they would
+ * be); a name that is not UTF-8 is cut where it falls. */
+const char *fer__message_path(const char *path, char *buf) {
+  size_t len = strlen(path);
+  if (len < FER__MESSAGE_PATH_MAX) return path;
+  const size_t keep = (FER__MESSAGE_PATH_MAX - 4) / 2; /* each side of "..." */
+  size_t head = keep, tail = len - keep;
+  for (int i = 0; i < 3 && continuation(path[head]); i++) head--;
+  if (continuation(path[head])) head = keep;
+  for (int i = 0; i < 3 && continuation(path[tail]); i++) tail++;
+  if (continuation(path[tail])) tail = len - keep;
+  memcpy(buf, path, head);
+  memcpy(buf + head, "...", 3);
+  memcpy(buf + head + 3, path + tail, len - tail + 1);
+  return buf;
+}
+
 fer_status fer__fail_prefix(fer_status status, const char *prefix) {
-  char old[sizeof error_message];
+  char old[sizeof error_message], short_prefix[FER__MESSAGE_PATH_MAX];
   memcpy(old, error_message, sizeof old);
+  prefix = fer__message_path(prefix, short_prefix);
   /* Built by hand: truncation of an over-long message is intended. */
   size_t plen = strnlen(prefix, sizeof error_message - 3);
   memcpy(error_message, prefix, plen);

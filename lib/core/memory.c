@@ -7,6 +7,8 @@ static _Thread_local long allocations_until_failure;
 
 void fer__alloc_fail_after(long n) { allocations_until_failure = n; }
 
+int fer__alloc_failure_pending(void) { return allocations_until_failure > 0; }
+
 static int injected_failure(void) {
   if (allocations_until_failure <= 0) return 0;
   return --allocations_until_failure == 0;

@@ -18,8 +18,12 @@ int fer_model_format_version(void) { return FER__MODEL_FORMAT_VERSION; }
 
 /* ---- Writing ---- */
 
-/* Appends tag, length, payload (from `payload`) and the CRC of all three. */
+/* Appends tag, length, payload (from `payload`) and the CRC of all three.
+ * A payload that lost an append to a failed allocation fails `out` too:
+ * its bytes are incomplete, and written out they would make a file with a
+ * valid CRC that does not load. */
 static void put_section(fer__buf *out, const char tag[4], const fer__buf *payload) {
+  if (payload->failed) out->failed = 1;
   size_t start = out->size;
   fer__buf_append(out, tag, 4);
   fer__buf_u32le(out, (uint32_t)payload->size);

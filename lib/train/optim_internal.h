@@ -28,6 +28,11 @@ struct fer_optimizer {
 
 /* Applies one update to m's trainable tensors from `grads` (flat, in the
  * model's trainable index space). */
+/* Allocates the moment buffers for `m` if `opt` has none yet. A training
+ * step calls it before its forward pass, which moves batch-norm statistics
+ * and the dropout generator: a step that cannot get its optimizer state
+ * must fail before it changes the model. */
+fer_status fer__optimizer_prepare(fer_optimizer *opt, const fer_model *m);
 fer_status fer__optimizer_update(fer_optimizer *opt, fer_model *m,
                                  float *grads);
 

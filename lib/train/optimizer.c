@@ -99,20 +99,26 @@ static void clip_by_global_norm(float *g, size_t n, double max_norm) {
   for (size_t i = 0; i < n; i++) g[i] = (float)(g[i] * coef);
 }
 
+fer_status fer__optimizer_prepare(fer_optimizer *opt, const fer_model *m) {
+  const size_t total = m->trainable_floats;
+  if (opt->size) return FER_OK;
+  opt->m1 = fer__calloc(total, sizeof(float));
+  opt->m2 = opt->kind == FER_OPTIMIZER_SGD ? NULL : fer__calloc(total, sizeof(float));
+  if (!opt->m1 || (opt->kind != FER_OPTIMIZER_SGD && !opt->m2)) {
+    fer__free(opt->m1);
+    fer__free(opt->m2);
+    opt->m1 = opt->m2 = NULL;
+    return fer__fail(FER_ERR_OUT_OF_MEMORY, "optimizer state: out of memory");
+  }
+  opt->size = total;
+  return FER_OK;
+}
+
 fer_status fer__optimizer_update(fer_optimizer *opt, fer_model *m,
                                  float *grads) {
   const size_t total = m->trainable_floats;
-  if (!opt->size) {
-    opt->m1 = fer__calloc(total, sizeof(float));
-    opt->m2 = opt->kind == FER_OPTIMIZER_SGD ? NULL : fer__calloc(total, sizeof(float));
-    if (!opt->m1 || (opt->kind != FER_OPTIMIZER_SGD && !opt->m2)) {
-      fer__free(opt->m1);
-      fer__free(opt->m2);
-      opt->m1 = opt->m2 = NULL;
-      return fer__fail(FER_ERR_OUT_OF_MEMORY, "optimizer state: out of memory");
-    }
-    opt->size = total;
-  }
+  fer_status st = fer__optimizer_prepare(opt, m);
+  if (st) return st;
   if (opt->clip_norm > 0.0) clip_by_global_norm(grads, total, opt->clip_norm);
   opt->steps++;
   const float lr = (float)opt->lr, wd = (float)opt->weight_decay;

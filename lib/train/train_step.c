@@ -136,6 +136,10 @@ fer_status fer_model_train_step(fer_model *m, fer_optimizer *opt,
   fer_status st = fer__check_batch(m, "fer_model_train_step", x, labels, n, 1);
   if (st) return st;
   if ((st = check_optimizer(m, opt, "fer_model_train_step"))) return st;
+  /* Everything that can fail for want of memory before the forward pass
+   * changes batch-norm statistics and the dropout generator: a failed step
+   * leaves the model and the optimizer as they were. */
+  if ((st = fer__optimizer_prepare(opt, m))) return st;
   double l;
   int correct;
   if ((st = compute(m, x, labels, n, &l, &correct, NULL))) return st;

@@ -5,13 +5,13 @@
  */
 #include "util/gzip.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/core_internal.h"
 #include "util/crc32.h"
 #include "util/deflate.h"
+#include "util/file.h"
 #include "util/inflate.h"
 
 #define INPUT_SIZE (1u << 16)
@@ -324,9 +324,8 @@ fer_status fer__gz_reader_open(const char *path, fer__gz_reader **out) {
     return fer__fail(FER_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
   }
   r->in = r->file_buffer;
-  r->file = fopen(path, "rb");
-  if (!r->file) {
-    st = fer__fail(FER_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+  st = fer__open_for_reading(path, &r->file, NULL);
+  if (st != FER_OK) {
     fer__gz_reader_close(r);
     return st;
   }

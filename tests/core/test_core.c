@@ -1,4 +1,6 @@
 /* Status names, error messages, versions, RNG, CRC-32 and buffers. */
+#include <sys/stat.h>
+
 #include "harness.h"
 
 #include "core/core_internal.h"
@@ -105,6 +107,52 @@ static void test_files(void) {
   remove(path);
 }
 
+/* What is not a regular file: a FIFO without a writer reads as empty at
+ * once (opening it the usual way would wait forever), folders and devices
+ * are refused saying what they are, and a path far past PATH_MAX keeps its
+ * reason in the message (the path is shortened in the middle). */
+static void test_odd_files(void) {
+  uint8_t *data = NULL;
+  size_t size = 0;
+  const char *fifo = "test_core_fifo";
+  remove(fifo);
+  CHECK(mkfifo(fifo, 0600) == 0);
+  CHECK_STATUS(fer__read_file(fifo, 1 << 20, &data, &size), FER_ERR_IO);
+  CHECK_MESSAGE_CONTAINS("test_core_fifo: a FIFO without a writer");
+  fer_image *img = (fer_image *)&img;
+  CHECK_STATUS(fer_image_load(fifo, FER_DECODE_DEFAULT, &img), FER_ERR_IO);
+  CHECK(img == NULL);
+  remove(fifo);
+  CHECK_STATUS(fer__read_file(".", 1 << 20, &data, &size), FER_ERR_IO);
+  CHECK_MESSAGE_CONTAINS(".: is a folder, not a file");
+  CHECK_STATUS(fer__read_file("/dev/zero", 1 << 20, &data, &size), FER_ERR_IO);
+  CHECK_MESSAGE_CONTAINS("/dev/zero: is a character device, not a file");
+  CHECK(data == NULL && size == 0);
+
+  enum { LONG = 5000 };
+  char *long_path = malloc(LONG + 1);
+  if (!long_path) return;
+  for (int i = 0; i < LONG; i++) long_path[i] = i % 100 == 99 ? '/' : (char)('a' + i % 26);
+  memcpy(long_path + LONG - 8, "/end.png", 8);
+  long_path[LONG] = '\0';
+  CHECK_STATUS(fer_image_load(long_path, FER_DECODE_DEFAULT, &img), FER_ERR_IO);
+  CHECK_MESSAGE_CONTAINS("File name too long");
+  CHECK_MESSAGE_CONTAINS("abcdefghij");
+  CHECK_MESSAGE_CONTAINS("...");
+  CHECK_MESSAGE_CONTAINS("/end.png: cannot open");
+  CHECK(strlen(fer_last_error()) < 500);
+  /* A cut never splits a UTF-8 character: 2-byte characters throughout. */
+  for (int i = 0; i + 1 < LONG; i += 2) memcpy(long_path + i, "\xc3\xa9", 2);
+  long_path[LONG - 2] = '\0';
+  char shown[FER__MESSAGE_PATH_MAX];
+  const char *s = fer__message_path(long_path, shown);
+  CHECK(s == shown && strlen(s) < FER__MESSAGE_PATH_MAX);
+  const char *dots = strstr(s, "...");
+  CHECK(dots && (dots - s) % 2 == 0 && strlen(dots + 3) % 2 == 0);
+  CHECK(strcmp(fer__message_path("short", shown), "short") == 0);
+  free(long_path);
+}
+
 int main(void) {
   RUN(test_status_strings);
   RUN(test_error_message);
@@ -113,5 +161,6 @@ int main(void) {
   RUN(test_rng);
   RUN(test_buffer);
   RUN(test_files);
+  RUN(test_odd_files);
   return harness_finish();
 }
