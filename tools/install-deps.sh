@@ -4,6 +4,8 @@
 #                                quickstart photo (astronaut.png)
 #   tools/install-deps.sh test   build's packages, plus everything
 #                                tools/run-tests.sh uses
+#   tools/install-deps.sh cross  build's packages, plus the cross compilers
+#                                and qemu-user of tools/cross-check.sh
 # This is the project's one package list: the README's two commands and
 # .ci/run call it. Run it as root on Debian 12. Packages already installed
 # are left alone, and nothing is fetched when none is missing.
@@ -50,11 +52,21 @@ test_packages="
 # locales: glibc's locale sources, from which the tests compile de_DE.UTF-8
 #   (a comma as the decimal point).
 
+cross_packages="
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+  gcc-s390x-linux-gnu libc6-dev-s390x-cross
+  qemu-user
+"
+# gcc-ARCH-linux-gnu, libc6-dev-ARCH-cross: cross/ARCH-linux-gnu.ini (the
+#   compiler brings the target's libgomp); qemu-user: the cross file's
+#   exe_wrapper (qemu-aarch64, qemu-s390x), which runs the test programs.
+
 case ${1:-} in
 build) packages=$build_packages ;;
 test) packages="$build_packages $test_packages" ;;
+cross) packages="$build_packages $cross_packages" ;;
 *)
-  echo "usage: $0 build|test" >&2
+  echo "usage: $0 build|test|cross" >&2
   exit 2
   ;;
 esac
