@@ -6,6 +6,8 @@
 #                                tools/run-tests.sh uses
 #   tools/install-deps.sh python what `pip install ./bindings/python` and the
 #                                README's Python example use
+#   tools/install-deps.sh cross  build's packages, plus the cross compilers
+#                                and qemu-user of tools/cross-check.sh
 # This is the project's one package list: the README's two commands and
 # .ci/run call it. Run it as root on Debian 12. Packages already installed
 # are left alone, and nothing is fetched when none is missing.
@@ -66,13 +68,22 @@ python_packages="
 # from); python3-numpy, python3-opencv: the example reads the photo with
 # cv2.imread. The build's packages come along: meson, ninja, gcc, and
 # python3-skimage for the photo.
+cross_packages="
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+  gcc-s390x-linux-gnu libc6-dev-s390x-cross
+  qemu-user
+"
+# gcc-ARCH-linux-gnu, libc6-dev-ARCH-cross: cross/ARCH-linux-gnu.ini (the
+#   compiler brings the target's libgomp); qemu-user: the cross file's
+#   exe_wrapper (qemu-aarch64, qemu-s390x), which runs the test programs.
 
 case ${1:-} in
 build) packages=$build_packages ;;
 test) packages="$build_packages $test_packages" ;;
 python) packages="$build_packages $python_packages" ;;
+cross) packages="$build_packages $cross_packages" ;;
 *)
-  echo "usage: $0 build|test|python" >&2
+  echo "usage: $0 build|test|python|cross" >&2
   exit 2
   ;;
 esac

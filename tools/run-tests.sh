@@ -61,15 +61,7 @@ if command -v clang >/dev/null 2>&1; then
   summary="$summary tsan:ok"
 
   step "libFuzzer harnesses, ${fuzz_seconds}s each"
-  fuzz_opts="-Dfuzzers=enabled -Db_lundef=false -Ddefault_library=static -Dopenmp=disabled
-    -Dc_args=-fsanitize=fuzzer-no-link,address,undefined
-    -Dc_link_args=-fsanitize=address,undefined
-    -Dcpp_args=-fsanitize=fuzzer-no-link,address,undefined
-    -Dcpp_link_args=-fsanitize=address,undefined"
-  # shellcheck disable=SC2086
-  CC=clang CXX=clang++ meson setup build-ci-fuzz --wipe $fuzz_opts >/dev/null 2>&1 ||
-    CC=clang CXX=clang++ meson setup build-ci-fuzz $fuzz_opts
-  ninja -C build-ci-fuzz
+  tools/fuzz-build.sh build-ci-fuzz --wipe
   FER_FUZZ_SECONDS=$fuzz_seconds run_suite build-ci-fuzz --suite fuzz --num-processes 1 \
     --timeout-multiplier 10
   summary="$summary fuzz:ok"

@@ -143,6 +143,10 @@ static void build_lengths(const uint32_t *freq_in, unsigned n, unsigned limit,
     if (freq_in[s]) leaves[m++] = (sym_freq){freq_in[s], (uint16_t)s};
   for (unsigned s = 0; m < 2 && s < n; s++)
     if (!freq_in[s]) leaves[m++] = (sym_freq){0, (uint16_t)s};
+  /* Every caller has n >= 2 symbols (286, 30 or 19), so m >= 2; saying so
+   * also keeps GCC 12 for s390x from warning (-Wstringop-overflow) that
+   * depth[root] below might be written at root = 2 * 0 - 2. */
+  if (m < 2) return;
   qsort(leaves, m, sizeof leaves[0], compare_freq);
 
   uint64_t weight[2 * NUM_LITLEN];
