@@ -34,7 +34,7 @@ test_packages="
   python3-mesonpy python3-venv python3-ipython git
   locales
   libopenmpi-dev openmpi-bin parallel
-  chromium lld wasi-libc libclang-rt-14-dev-wasm32
+  chromium lld llvm-14 wasi-libc libclang-rt-14-dev-wasm32
   python3-onnx python3-torch
 "
 # g++: the C++ header compile test. clang: its -Werror build, the sanitizer
@@ -49,7 +49,8 @@ test_packages="
 #   python3-ipython: the notebook display test.
 # libopenmpi-dev, openmpi-bin: examples/mpi_train and suite mpi; parallel:
 #   the GNU parallel batch-analysis recipe (test_cli_batch).
-# chromium, lld, wasi-libc, libclang-rt-14-dev-wasm32: suite web, which
+# chromium, lld, llvm-14 (llvm-ar-14, llvm-strip-14), wasi-libc,
+#   libclang-rt-14-dev-wasm32: suite web, which
 #   cross-builds libfer.wasm (cross/wasm32-wasi.ini) and runs its page in
 #   headless Chromium.
 # python3-onnx, python3-torch: the ONNX checks (tests/nn/test_onnx.py):
