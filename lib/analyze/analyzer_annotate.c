@@ -30,7 +30,9 @@ uint32_t fer_expression_color(const char *name, int index) {
   for (size_t i = 0; name && i < sizeof expression_colors / sizeof expression_colors[0]; i++)
     if (strcmp(name, expression_colors[i].name) == 0) return expression_colors[i].rgb;
   size_t n = sizeof palette / sizeof palette[0];
-  return palette[(size_t)(index < 0 ? -index : index) % n];
+  /* |index| in unsigned arithmetic: -INT_MIN does not fit an int. */
+  unsigned magnitude = index < 0 ? 0u - (unsigned)index : (unsigned)index;
+  return palette[magnitude % n];
 }
 
 /* Black text on light colours, white on dark ones (BT.601 luma). */

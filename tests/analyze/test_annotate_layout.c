@@ -7,6 +7,7 @@
  * them, every face gets its whole label over its box, large enough to read.
  * Then the same layouts are drawn, and each label's background and text
  * pixels must be in the output. */
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -288,8 +289,23 @@ static void test_drawn_labels(void) {
   fer_cascade_free(cascade);
 }
 
+/* Class indices outside any model: every one, INT_MIN included (whose
+ * negation overflows an int; the replayed fuzz input that found it is in
+ * tests/fuzz/corpus/annotate), gets a palette colour, and an index and its
+ * negation share one. */
+static void test_colors_of_any_index(void) {
+  const int indices[] = {INT_MIN, INT_MIN + 1, -9, -1, 0, 7, 8, 1000, INT_MAX};
+  for (size_t i = 0; i < sizeof indices / sizeof indices[0]; i++) {
+    uint32_t c = fer_expression_color(NULL, indices[i]);
+    CHECK(c != 0 && c <= 0xFFFFFF);
+    if (indices[i] != INT_MIN) CHECK_EQ_INT(c, fer_expression_color(NULL, -indices[i]));
+  }
+  CHECK_EQ_INT(fer_expression_color("happy", INT_MIN), fer_expression_color("happy", 0));
+}
+
 int main(void) {
   make_scenes();
+  RUN(test_colors_of_any_index);
   RUN(test_single_face_goes_above);
   RUN(test_neighbours_and_borders);
   RUN(test_tiny_and_huge_images);
