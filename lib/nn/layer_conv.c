@@ -392,30 +392,35 @@ static void conv_forward(const fer__layer *l, const fer__pass *p,
   conv_forward_fused(l, p, x, y, saved, NULL);
 }
 
+/* The bias gradient of one image: each filter's output gradient summed
+ * over its P positions, added to gb. */
+static void add_bias_gradient(const fer__layer *l, const float *dy, int P, float *gb) {
+  if (!l->tensor[1]) return;
+  for (int f = 0; f < l->units; f++) {
+    const float *d = dy + (size_t)f * P;
+    float sum = 0.0f;
+    for (int i = 0; i < P; i++) sum += d[i];
+    gb[f] += sum;
+  }
+}
+
 /* One image's share of the backward pass: weight and bias gradients added
  * to this thread's partials, the input gradient written to dx (if any). */
 static void conv_image_backward(const fer__layer *l, const float *x,
                                 const float *dy, float *dx,
                                 const conv_scratch_parts *s) {
-  const int G = l->groups, Fg = l->units / G;
-  const int Kg = l->in.c / G * l->kh * l->kw, P = l->out.h * l->out.w;
-  const int direct = conv_is_direct(l);
+  const int P = l->out.h * l->out.w;
   float *col = s->col, *gw = s->gw, *gb = s->gb;
-  const float *src = x;
   if (conv_is_depthwise(l)) {
     depthwise_image(l, 1, x, dy, NULL, gw);
-    if (l->tensor[1])
-      for (int f = 0; f < l->units; f++) {
-        const float *d = dy + (size_t)f * P;
-        float sum = 0.0f;
-        for (int i = 0; i < P; i++) sum += d[i];
-        gb[f] += sum;
-      }
+    add_bias_gradient(l, dy, P, gb);
     if (dx) depthwise_image(l, 2, NULL, dy, dx, NULL);
-    (void)Fg;
-    (void)Kg;
     return;
   }
+  const int G = l->groups, Fg = l->units / G;
+  const int Kg = l->in.c / G * l->kh * l->kw;
+  const int direct = conv_is_direct(l);
+  const float *src = x;
   if (!direct) {
     im2col(l, x, col);
     src = col;
@@ -424,13 +429,7 @@ static void conv_image_backward(const fer__layer *l, const float *x,
     fer__sgemm_ws(0, 1, Fg, Kg, P, 1.0f, dy + (size_t)g * Fg * P, P,
                   src + (size_t)g * Kg * P, P, 1.0f, gw + (size_t)g * Fg * Kg,
                   Kg, s->gemm, s->gemm_bytes);
-  if (l->tensor[1])
-    for (int f = 0; f < l->units; f++) {
-      const float *d = dy + (size_t)f * P;
-      float sum = 0.0f;
-      for (int i = 0; i < P; i++) sum += d[i];
-      gb[f] += sum;
-    }
+  add_bias_gradient(l, dy, P, gb);
   if (!dx) return;
   float *dcol = direct ? dx : col;
   for (int g = 0; g < G; g++)

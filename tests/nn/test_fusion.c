@@ -13,8 +13,8 @@
 
 /* Evaluation-mode forward, one layer's ops at a time, into ws->act. */
 static const float *forward_unfused(const fer_model *m, fer__workspace *ws,
-                                    const float *x, int n) {
-  fer__pass pass = {.n = n, .training = 0, .threads = ws->threads,
+                                    const float *x, int n, int training) {
+  fer__pass pass = {.n = n, .training = training, .threads = ws->threads,
                     .scratch = ws->scratch, .scratch_floats = ws->scratch_floats};
   const float *in = x;
   for (int i = 0; i < m->num_layers; i++) {
@@ -81,7 +81,7 @@ static void compare(const fer_model *m, int n, double tol, const char *name) {
   fer__workspace *ws = NULL;
   CHECK_OK(fer__workspace_prepare(m, &ws, n, 0));
   if (!ws) goto done;
-  const float *want = forward_unfused(m, ws, x, n);
+  const float *want = forward_unfused(m, ws, x, n, 0);
   double scale = 0.0;
   for (size_t i = 0; i < n * out_size; i++)
     if (fabs(want[i]) > scale) scale = fabs(want[i]);
@@ -122,21 +122,7 @@ static void compare_training(const fer_model *m, int n, const char *name) {
   fer__workspace *ws = NULL;
   CHECK_OK(fer__workspace_prepare(m, &ws, n, 1));
   if (!ws) goto done;
-  fer__pass pass = {.n = n, .training = 1, .threads = ws->threads,
-                    .scratch = ws->scratch, .scratch_floats = ws->scratch_floats};
-  for (int i = 0; i < m->num_layers; i++) {
-    const fer__layer *l = &m->layers[i];
-    const fer__layer_ops *ops = fer__layer_ops_of(l->kind);
-    if (ops->forward_n) {
-      const float *xs[FER__MAX_INPUTS];
-      for (int j = 0; j < l->num_src; j++) xs[j] = fer__src_act(ws->act, x, l->src[j]);
-      ops->forward_n(l, &pass, xs, ws->act[i]);
-    } else {
-      ops->forward(l, &pass, fer__src_act(ws->act, x, l->src[0]), ws->act[i],
-                   ws->saved[i]);
-    }
-  }
-  memcpy(want, ws->act[m->num_layers - 1], n * out_size * sizeof(float));
+  memcpy(want, forward_unfused(m, ws, x, n, 1), n * out_size * sizeof(float));
   /* fer__forward in training folds the batch statistics into the running
    * ones: run it on a copy. */
   void *data = NULL;
