@@ -21,12 +21,15 @@ For each cascade:
     most faces found by a threshold that makes at most k. With two or more
     cascades, the first is compared with each other one at every k both
     curves reach ("at equal false positives");
-  - detection time on a 640x480 photo (median of --repeat runs, 1 thread).
+  - detection time on a 640x480 photo (median of --repeat runs, 1 thread);
+  - with --operating-point SF,MN,MIN (repeatable), the same counts at other
+    detector parameters, e.g. the analyzer's defaults 1.2,4,36.
 
 usage: cascade_eval.py --detect-run BUILD/bench/detect_run
                        --cascade NAME=FILE [--cascade NAME=FILE ...]
                        [--faces ../shared/data/faces] [--svg OUT.svg]
                        [--points N] [--repeat N] [--no-timing] [--drop-stages N]
+                       [--operating-point SF,MN,MIN ...]
 Needs python3-opencv (cv2) for decoding and grouping. Prints a Markdown table.
 """
 import argparse
@@ -84,9 +87,9 @@ def load_truth(faces):
     return images, truth
 
 
-def run(exe, cascade, listfile, raw):
-    args = [exe, '--cascade', cascade, '--scale-factor', '1.1', '--min-neighbors', '3',
-            '--min-size', str(MIN_SIZE), '--list', listfile]
+def run(exe, cascade, listfile, raw, point=(1.1, 3, MIN_SIZE)):
+    args = [exe, '--cascade', cascade, '--scale-factor', str(point[0]),
+            '--min-neighbors', str(point[1]), '--min-size', str(point[2]), '--list', listfile]
     if raw:
         args.append('--raw')
     out = subprocess.run(args, capture_output=True, text=True)
@@ -256,7 +259,15 @@ def main():
     ap.add_argument('--drop-stages', type=int, default=0,
                     help='also sweep each cascade without its last 1..N stages')
     ap.add_argument('--points', type=int, default=300, help='thresholds per curve')
+    ap.add_argument('--operating-point', action='append', default=[], metavar='SF,MN,MIN',
+                    help='also count detections at these detector parameters')
     a = ap.parse_args()
+    extra = []
+    for spec in a.operating_point:
+        v = spec.split(',')
+        if len(v) != 3:
+            sys.exit('--operating-point %s: want SCALE_FACTOR,MIN_NEIGHBORS,MIN_SIZE' % spec)
+        extra.append((float(v[0]), int(v[1]), int(v[2])))
     if not os.path.exists(os.path.join(a.faces, 'boxes.tsv')):
         print('SKIP: %s is absent' % a.faces)
         return 77
@@ -288,6 +299,13 @@ def main():
             ms = float('nan') if a.no_timing else timing(a.detect_run, path, photo, a.repeat)
             print('| %s | %d | %d | %.3f | %d | %.3f | %.2f |' %
                   (name, dets, hits, rate, fps, fps / len(images), ms))
+            for point in extra:
+                grouped = run(a.detect_run, path, listfile, False, point)
+                dets, hits, rate, fps = score(images, truth, pgm_of,
+                                              lambda p: [b for b, _ in grouped.get(p, [])])
+                print('| %s at %g, %d, %d | %d | %d | %.3f | %d | %.3f | |' %
+                      (name, point[0], point[1], point[2], dets, hits, rate, fps,
+                       fps / len(images)))
             sys.stdout.flush()
             points = []
             for drop in range(a.drop_stages + 1):

@@ -13,12 +13,13 @@ how fast detection is (models/frontalface.md, "Pruned positives").
         listed ones, for `fer train-cascade --pos-folder`.
 
 The score of a crop is the smallest margin (stage sum minus stage
-threshold) over the first --stages stages, on the crop's (1, 1, 46) box
-area-resized to the cascade window: the same box `fer train-cascade`
-takes by default. Needs python3-numpy and python3-opencv (rank only).
+threshold) over the first --stages stages, on the crop's --crop box
+(default 1,1,46, the box `fer train-cascade` takes by default; give the
+--crop the earlier cascade was trained with) area-resized to the cascade
+window. Needs python3-numpy and python3-opencv (rank only).
 
 usage: cascade_positives.py rank --cascade OLD.xml [--stages 3]
-                                 [--drop 0.10] FOLDER LIST
+                                 [--drop 0.10] [--crop 1,1,46] FOLDER LIST
        cascade_positives.py link FOLDER LIST OUT_FOLDER
 """
 import argparse
@@ -92,12 +93,15 @@ def rank(args):
     import numpy as np
     width, features, stages = load_stump_cascade(args.cascade)
     stages = stages[:args.stages]
+    x, y, side = (int(v) for v in args.crop.split(','))
+    if x < 0 or y < 0 or side < 1 or x + side > 48 or y + side > 48:
+        sys.exit('--crop %s: not a box inside a 48x48 crop' % args.crop)
     scored = []
     for name, path in crops(args.folder):
         gray = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
         if gray is None or gray.shape != (48, 48):
             sys.exit('%s: not a 48x48 image' % path)
-        window = cv2.resize(gray[1:47, 1:47], (width, width), interpolation=cv2.INTER_AREA)
+        window = cv2.resize(gray[y:y + side, x:x + side], (width, width), interpolation=cv2.INTER_AREA)
         scored.append((margin(np, window.astype(np.float64), features, stages), name))
     scored.sort()
     drop = int(len(scored) * args.drop)
@@ -137,6 +141,7 @@ def main():
     r.add_argument('--cascade', required=True)
     r.add_argument('--stages', type=int, default=3)
     r.add_argument('--drop', type=float, default=0.10)
+    r.add_argument('--crop', default='1,1,46', help='X,Y,SIDE of the 48x48 crop')
     r.add_argument('folder')
     r.add_argument('list')
     ln = sub.add_parser('link')

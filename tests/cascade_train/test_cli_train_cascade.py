@@ -240,6 +240,34 @@ def check_determinism_and_resume(tmp, train, reference):
           "resumed files equal the uninterrupted run's: %s" % rest.stderr)
 
 
+def weak_per_stage(prefix):
+    root = ET.parse(prefix + ".xml").getroot()
+    return [int(st.findtext("maxWeakCount")) for st in root.findall("cascade/stages/_")]
+
+
+def check_first_stage_budget(tmp, train, reference):
+    """The first stages trained with a smaller --max-weak, the rest resumed
+    from the state with the full settings (how models/frontalface.md keeps
+    the first stages small): the budget holds for the first stage, and the
+    resumed run trains the remaining stages only."""
+    full = weak_per_stage(reference)
+    if not check(full[0] > 1, "the uncapped first stage needs more than one tree: %s" % full):
+        return
+    state = os.path.join(tmp, "budget_state")
+    prefix = os.path.join(tmp, "budget")
+    first = run(train + ["--out", prefix, "--stages", "1", "--max-weak", "1", "--state", state])
+    check(first.returncode == 0, "a one-stage run with --max-weak 1: %s" % first.stderr)
+    rest = run(train + ["--out", prefix, "--stages", str(STAGES), "--state", state])
+    trained = re.findall(r"^stage +(\d+): ", rest.stdout.decode(), re.M)
+    check(rest.returncode == 0 and trained == [str(s) for s in range(1, STAGES)],
+          "the resumed run trains only the missing stages: %s" % rest.stdout.decode())
+    if rest.returncode == 0:
+        weak = weak_per_stage(prefix)
+        check(len(weak) == STAGES and weak[0] == 1,
+              "weak classifiers per stage %s: the first one capped at 1 (uncapped %s)"
+              % (weak, full))
+
+
 def counts_of(r):
     """(positives, negative images) from the line the command prints
     before training, or None."""
@@ -404,6 +432,7 @@ def main():
         if prefix:
             check_detection(fer, tmp, prefix, rng, np)
             check_determinism_and_resume(tmp, train, prefix)
+            check_first_stage_budget(tmp, train, prefix)
         # The same for a multi-block LBP cascade (--features lbp).
         lbp = check_training(fer, tmp, train + ["--features", "lbp"], samples, "lbp")
         if lbp:
