@@ -87,9 +87,28 @@ def load_truth(faces):
     return images, truth
 
 
-def run(exe, cascade, listfile, raw, point=(1.1, 3, MIN_SIZE)):
-    args = [exe, '--cascade', cascade, '--scale-factor', str(point[0]),
-            '--min-neighbors', str(point[1]), '--min-size', str(point[2]), '--list', listfile]
+def write_pgms(faces, images, tmp):
+    """Every photo decoded by cv2 as gray into tmp/NAME.pgm (what
+    detect_run reads), and a list file of them in order: ({image: pgm},
+    list path)."""
+    pgm_of = {}
+    for img in images:
+        gray = cv2.imread(os.path.join(faces, img), cv2.IMREAD_GRAYSCALE)
+        p = os.path.join(tmp, os.path.basename(img) + '.pgm')
+        cv2.imwrite(p, gray)
+        pgm_of[img] = p
+    listfile = os.path.join(tmp, 'list.txt')
+    with open(listfile, 'w') as f:
+        f.write('\n'.join(pgm_of[i] for i in images) + '\n')
+    return pgm_of, listfile
+
+
+def run(exe, cascade, listfile, raw, settings=('1.1', '3', str(MIN_SIZE))):
+    """{pgm: [((x, y, w, h), score)]} from detect_run at settings (scale
+    factor, min neighbours, min size) on 1 thread."""
+    args = [exe, '--cascade', cascade, '--scale-factor', str(settings[0]), '--min-neighbors',
+            str(settings[1]), '--min-size', str(settings[2]), '--threads', '1',
+            '--list', listfile]
     if raw:
         args.append('--raw')
     out = subprocess.run(args, capture_output=True, text=True)
@@ -273,15 +292,7 @@ def main():
         return 77
     images, truth = load_truth(a.faces)
     with tempfile.TemporaryDirectory() as tmp:
-        pgm_of = {}
-        for img in images:
-            gray = cv2.imread(os.path.join(a.faces, img), cv2.IMREAD_GRAYSCALE)
-            p = os.path.join(tmp, os.path.basename(img) + '.pgm')
-            cv2.imwrite(p, gray)
-            pgm_of[img] = p
-        listfile = os.path.join(tmp, 'list.txt')
-        with open(listfile, 'w') as f:
-            f.write('\n'.join(pgm_of[i] for i in images) + '\n')
+        pgm_of, listfile = write_pgms(a.faces, images, tmp)
         # A 640x480 photo for timing: the first image, resized.
         photo = os.path.join(tmp, 'photo640.pgm')
         first = cv2.imread(os.path.join(a.faces, images[0]), cv2.IMREAD_GRAYSCALE)

@@ -45,7 +45,11 @@ static void usage(FILE *out) {
           "                        exists are skipped, so a stopped run resumes\n"
           "  --smoothing A         probability smoothing, 0..0.99 (default 0.6)\n"
           "  --max-missed N        frames a face may be missed before its track ends\n"
-          "                        (default 5)\n");
+          "                        (default 5)\n"
+          "  --detect-interval N   detect on the whole frame every N frames and in the\n"
+          "                        frames between only around the faces already found\n"
+          "                        (faster; a new face is found within N frames);\n"
+          "                        1 = every whole frame (default 1)\n");
   cli_analyzer_usage(out);
   fprintf(out, "\nExit status: 0 ok, 1 the video or a file could not be used, 2 usage.\n");
 }
@@ -225,7 +229,9 @@ static int run_many(video_job *job, const char *dir, char **inputs, int count,
     snprintf(part, size, "%s.part", outs[i]);
     snprintf(label, sizeof label, "video %d/%d", i + 1, count);
     int one = CLI_OK;
+    /* Each video starts with a full detection. */
     if (new_tracker(job, smoothing, max_missed) != FER_OK ||
+        fer_analyzer_reset(job->analyzer) != FER_OK ||
         fer_y4m_reader_open(inputs[i], &job->reader) != FER_OK) {
       fprintf(stderr, "%sfer video: %s\n", progress ? "\r\033[K" : "", fer_last_error());
       one = CLI_FAILURE;
@@ -264,7 +270,7 @@ static int run_many(video_job *job, const char *dir, char **inputs, int count,
 int cmd_video(int argc, char **argv) {
   cli_analyzer_options opt = {0};
   const char *input = NULL, *output = NULL, *json_path = NULL, *json_dir = NULL;
-  double smoothing = -1, max_missed = -1;
+  double smoothing = -1, max_missed = -1, detect_interval = -1;
   char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
   int input_count = 0;
   if (!inputs) return CLI_FAILURE;
@@ -281,7 +287,8 @@ int cmd_video(int argc, char **argv) {
     }
     int takes_value = strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 ||
                       strcmp(a, "--json") == 0 || strcmp(a, "--smoothing") == 0 ||
-                      strcmp(a, "--max-missed") == 0 || strcmp(a, "--json-dir") == 0;
+                      strcmp(a, "--max-missed") == 0 || strcmp(a, "--json-dir") == 0 ||
+                      strcmp(a, "--detect-interval") == 0;
     if (takes_value) {
       if (i + 1 >= argc) {
         fprintf(stderr, "fer video: %s needs a value\n", a);
@@ -292,7 +299,9 @@ int cmd_video(int argc, char **argv) {
       if (a[1] == 'o' || strcmp(a, "--output") == 0) output = v;
       else if (strcmp(a, "--json") == 0) json_path = v;
       else if (strcmp(a, "--json-dir") == 0) json_dir = v;
-      else if (!parse_value(a, v, strcmp(a, "--smoothing") == 0 ? &smoothing : &max_missed))
+      else if (!parse_value(a, v, strcmp(a, "--smoothing") == 0   ? &smoothing
+                                  : strcmp(a, "--max-missed") == 0 ? &max_missed
+                                                                   : &detect_interval))
         rc = CLI_USAGE;
     } else if (a[0] == '-' && a[1]) {
       fprintf(stderr, "fer video: unknown option %s\n", a);
@@ -341,6 +350,8 @@ int cmd_video(int argc, char **argv) {
   job.smoothed = malloc((size_t)MAX_FACES * (size_t)job.k * sizeof(float));
   fer_status st = job.probs && job.smoothed ? FER_OK : FER_ERR_OUT_OF_MEMORY;
   if (st == FER_OK) st = new_tracker(&job, smoothing, max_missed);
+  if (st == FER_OK && detect_interval >= 0)
+    st = fer_analyzer_set(ca.analyzer, FER_ANALYZE_DETECT_INTERVAL, detect_interval);
   if (st != FER_OK) {
     fprintf(stderr, "fer video: %s\n", fer_last_error());
     rc = st == FER_ERR_INVALID_ARGUMENT ? CLI_USAGE : CLI_FAILURE;

@@ -60,7 +60,28 @@ typedef enum fer_analyze_param {
   /* Margin added around each box before cropping, as a fraction of the
    * box side on every side (0.1 grows a 100-pixel box to 120). The crop
    * is clipped to the image. Default 0, range 0..1. */
-  FER_ANALYZE_MARGIN = 5
+  FER_ANALYZE_MARGIN = 5,
+  /* Video: detect on the whole image every this many runs, and in the runs
+   * between only around the faces of recent runs (regions set by the two
+   * keys below), which costs a fraction of a full scan. A new face is then
+   * found within this many frames; a face found before is followed from
+   * frame to frame while it moves less than the region margin. Successive
+   * runs (and the images of a batch, in order) are taken as the frames of
+   * one video: fer_analyzer_reset() starts another, as does a change of
+   * image size. Within the regions the detector sees exactly the windows
+   * of a full scan, so a face that stays well inside its region gets the
+   * same box as full detection would give it. 1 (the default): every run
+   * detects on the whole image and runs are independent. Integer,
+   * 1..10000. */
+  FER_ANALYZE_DETECT_INTERVAL = 6,
+  /* Video: the region scanned around a known face is its box grown by this
+   * fraction of its side on every side. Default 0.5, range 0..4. */
+  FER_ANALYZE_REGION_MARGIN = 7,
+  /* Video: within a region, window sides from side / r to side * r of the
+   * known face's side are scanned. The windows a cascade merges into one
+   * face span about 0.6 to 1.4 times its box, hence the default 2 (range
+   * 1..4). */
+  FER_ANALYZE_REGION_SCALE = 8
 } fer_analyze_param;
 
 /* A key's name ("scale_factor", ...), bounds and default; any output may be
@@ -118,6 +139,11 @@ FER_API fer_status fer_analyzer_set(fer_analyzer *an, fer_analyze_param key,
                                     double value);
 FER_API fer_status fer_analyzer_get(const fer_analyzer *an,
                                     fer_analyze_param key, double *value);
+
+/* Forgets the faces of earlier runs (FER_ANALYZE_DETECT_INTERVAL), so the
+ * next run detects on the whole image: call it between two videos.
+ * Parameters are kept. FER_ERR_MISUSE (bad handle). */
+FER_API fer_status fer_analyzer_reset(fer_analyzer *an);
 
 /* The model and cascade in use (owned by whoever made them; NULL for a bad
  * handle), the number of classes K, and the name of class `index` (owned

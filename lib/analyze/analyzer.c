@@ -25,7 +25,15 @@ static const fer__param rows[FER__ANALYZE_NUM_PARAMS + 1] = {
     ROW(FER_ANALYZE_MIN_SIZE, "min_size", FER__PARAM_INT, 0, 32768, 36, FER__PARAM_MIN_INCLUSIVE),
     ROW(FER_ANALYZE_MAX_SIZE, "max_size", FER__PARAM_INT, 0, 32768, 0, FER__PARAM_MIN_INCLUSIVE),
     ROW(FER_ANALYZE_MARGIN, "margin", FER__PARAM_FLOAT, 0, 1, 0, FER__PARAM_MIN_INCLUSIVE),
+    /* Video: 1 keeps every run independent (a photo's behaviour). */
+    ROW(FER_ANALYZE_DETECT_INTERVAL, "detect_interval", FER__PARAM_INT, 1, 10000, 1,
+        FER__PARAM_MIN_INCLUSIVE),
+    ROW(FER_ANALYZE_REGION_MARGIN, "region_margin", FER__PARAM_FLOAT, 0, 4, 0.5,
+        FER__PARAM_MIN_INCLUSIVE),
+    ROW(FER_ANALYZE_REGION_SCALE, "region_scale", FER__PARAM_FLOAT, 1, 4, 2,
+        FER__PARAM_MIN_INCLUSIVE),
 };
+_Static_assert(FER_ANALYZE_REGION_SCALE == FER__ANALYZE_NUM_PARAMS, "one rows[] row per key");
 #undef ROW
 static const fer__param_table params =
     FER__PARAM_TABLE("analyzer", rows, FER_ERR_NOT_FOUND);
@@ -99,6 +107,7 @@ fer_status fer_analyzer_create(const fer_model *model,
   an->num_classes = classes;
   st = fer_detector_create(cascade, &an->detector);
   if (st == FER_OK) st = fer_predictor_create(model, &an->predictor);
+  if (st == FER_OK) st = fer_tracker_create(0, &an->known);
   for (int key = 1; st == FER_OK && key <= FER__ANALYZE_NUM_PARAMS; key++)
     st = apply_param(an, key, rows[key].default_value);
   if (st != FER_OK) {
@@ -115,12 +124,22 @@ void fer_analyzer_free(fer_analyzer *an) {
   an->magic = 0;
   fer_detector_free(an->detector);
   fer_predictor_free(an->predictor);
+  fer_tracker_free(an->known);
+  fer__free(an->known_boxes);
+  fer__free(an->regions);
   fer_model_free(an->owned_model);
   fer_cascade_free(an->owned_cascade);
   fer__free(an->detections);
   fer__free(an->batch_input);
   fer__free(an->batch_output);
   fer__free(an);
+}
+
+fer_status fer_analyzer_reset(fer_analyzer *an) {
+  fer_status st = fer__analyzer_check(an, "fer_analyzer_reset");
+  if (st != FER_OK) return st;
+  an->video_frame = 0;
+  return fer_tracker_reset(an->known);
 }
 
 const fer_model *fer_analyzer_model(const fer_analyzer *an) {

@@ -34,18 +34,90 @@ static fer_status reserve_batch(fer_analyzer *an, size_t faces) {
   return st;
 }
 
+/* Room for n known faces and their regions. */
+static fer_status reserve_known(fer_analyzer *an, size_t n) {
+  if (n <= an->regions_capacity) return FER_OK;
+  size_t cap = an->regions_capacity;
+  fer_status st = reserve((void **)&an->known_boxes, &cap, n, sizeof(fer_rect));
+  cap = an->regions_capacity;
+  if (st == FER_OK) st = reserve((void **)&an->regions, &cap, n, sizeof(fer__scan_region));
+  if (st == FER_OK) an->regions_capacity = n;
+  return st;
+}
+
+/* The regions around the faces known from recent frames (video mode):
+ * each box grown by the region margin, window sides within the region
+ * scale of the box side. */
+static fer_status known_regions(fer_analyzer *an, size_t *count) {
+  *count = 0;
+  fer_status st = reserve_known(an, (size_t)fer_tracker_num_tracks(an->known));
+  if (st != FER_OK) return st;
+  int n = fer__tracker_boxes(an->known, an->known_boxes, (int)an->regions_capacity);
+  double margin = an->params[FER_ANALYZE_REGION_MARGIN];
+  double range = an->params[FER_ANALYZE_REGION_SCALE];
+  for (int i = 0; i < n; i++) {
+    fer_rect b = an->known_boxes[i];
+    double dx = floor(margin * b.width + 0.5), dy = floor(margin * b.height + 0.5);
+    double side = b.width > b.height ? b.width : b.height;
+    fer__scan_region *r = &an->regions[i];
+    /* Doubles, clamped: a margin of 4 on a huge box stays within int32. */
+    double x0 = fmax(b.x - dx, -1e9), y0 = fmax(b.y - dy, -1e9);
+    r->area.x = (int32_t)x0;
+    r->area.y = (int32_t)y0;
+    r->area.width = (int32_t)fmin(b.width + 2 * dx, 1e9);
+    r->area.height = (int32_t)fmin(b.height + 2 * dy, 1e9);
+    r->min_side = (int32_t)floor(side / range);
+    r->max_side = (int32_t)fmin(ceil(side * range), 1e9);
+  }
+  *count = (size_t)n;
+  return FER_OK;
+}
+
+/* Feeds this frame's boxes to the tracker of known faces. */
+static fer_status remember(fer_analyzer *an, size_t found) {
+  int n = found > 4096 ? 4096 : (int)found; /* the tracker's limit per frame */
+  fer_status st = reserve_known(an, (size_t)n);
+  if (st != FER_OK) return st;
+  for (int i = 0; i < n; i++) an->known_boxes[i] = an->detections[i].box;
+  /* A face missed around its last place keeps its region until a full
+   * detection has had the chance to find it again. */
+  st = fer_tracker_set(an->known, FER_TRACKER_MAX_MISSED, an->params[FER_ANALYZE_DETECT_INTERVAL]);
+  if (st == FER_OK) st = fer_tracker_update(an->known, an->known_boxes, NULL, n, NULL, NULL, NULL, NULL);
+  return st;
+}
+
 /* Detects on `gray`, leaving the detections in an->detections and their
- * number in *found. The buffer starts large enough for any real photo and
- * grows (with a second scan) only for absurd numbers of boxes. */
+ * number in *found: on the whole image, or in video mode between full
+ * detections only around the known faces. The buffer starts large enough
+ * for any real photo and grows (with a second scan) only for absurd
+ * numbers of boxes. */
 static fer_status detect(fer_analyzer *an, const fer_image *gray, size_t *found) {
   fer_status st = reserve((void **)&an->detections, &an->detections_capacity,
                           256, sizeof(fer_detection));
+  int interval = (int)an->params[FER_ANALYZE_DETECT_INTERVAL];
+  int width = fer_image_width(gray), height = fer_image_height(gray);
+  if (interval > 1 && (width != an->video_width || height != an->video_height)) {
+    an->video_frame = 0; /* another video */
+    if (st == FER_OK) st = fer_tracker_reset(an->known);
+    an->video_width = width;
+    an->video_height = height;
+  }
+  int full = interval <= 1 || an->video_frame % interval == 0;
+  size_t regions = 0;
+  if (st == FER_OK && !full) st = known_regions(an, &regions);
   for (int attempt = 0; st == FER_OK && attempt < 2; attempt++) {
-    st = fer_detector_run(an->detector, gray, an->detections,
-                          an->detections_capacity, found);
-    if (st != FER_ERR_BUFFER_TOO_SMALL) return st;
+    st = full ? fer_detector_run(an->detector, gray, an->detections, an->detections_capacity,
+                                 found)
+              : fer__detector_run_regions(an->detector, fer_image_data(gray), width, height,
+                                          fer_image_stride(gray), an->regions, regions,
+                                          an->detections, an->detections_capacity, found);
+    if (st != FER_ERR_BUFFER_TOO_SMALL) break;
     st = reserve((void **)&an->detections, &an->detections_capacity, *found,
                  sizeof(fer_detection));
+  }
+  if (st == FER_OK && interval > 1) {
+    st = remember(an, *found);
+    an->video_frame++;
   }
   return st;
 }

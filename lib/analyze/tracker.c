@@ -10,6 +10,7 @@
 
 #include "core/core_internal.h"
 #include "core/params.h"
+#include "analyzer_internal.h"
 #include "fer/video.h"
 
 #define TRACKER_MAGIC 0x54524B52u /* "TRKR" */
@@ -130,6 +131,12 @@ static double param(const fer_tracker *t, fer_tracker_param key) {
 int fer_tracker_num_tracks(const fer_tracker *t) {
   return check_tracker(t, "fer_tracker_num_tracks") == FER_OK ? t->track_count
                                                               : 0;
+}
+
+int fer__tracker_boxes(const fer_tracker *t, fer_rect *out, int capacity) {
+  if (check_tracker(t, "fer__tracker_boxes") != FER_OK) return 0;
+  for (int i = 0; i < t->track_count && i < capacity; i++) out[i] = t->tracks[i].last_box;
+  return t->track_count;
 }
 
 fer_status fer_tracker_reset(fer_tracker *t) {

@@ -23,6 +23,13 @@ void fer__pyramid_resize(const uint8_t *src, int sw, int sh, size_t sstride,
                          uint8_t *dst, int dw, int dh, size_t dstride,
                          void *scratch);
 
+/* The part x0..x0+cw-1, y0..y0+ch-1 of that dw x dh level, written from
+ * dst's first pixel: the same bytes as those of the whole level (a region
+ * scan needs only part of it). Scratch as for a destination width cw. */
+void fer__pyramid_resize_part(const uint8_t *src, int sw, int sh, size_t sstride, int dw, int dh,
+                              int x0, int y0, int cw, int ch, uint8_t *dst, size_t dstride,
+                              void *scratch);
+
 /* ---- integral.c ---------------------------------------------------------- */
 
 /* Integral images with (w+1) x (h+1) entries and `istride` entries per row,
@@ -122,6 +129,29 @@ float fer__scan_haar_value(const fer__opt_feature *f, const fer__level_view *v, 
 /* An LBP feature's 8-bit code on a window, the value the scan looks up in
  * a node's subset (no variance normalisation: LBP compares block sums). */
 int fer__scan_lbp_code(const fer__opt_feature *f, const fer__level_view *v, size_t offset);
+
+/* ---- detector.c: scanning parts of an image ------------------------------ */
+
+/* A part of the image to scan, for video: windows whose box (in input
+ * pixels) lies inside `area`, with sides from min_side to max_side
+ * (0: no upper limit), on top of the detector's own settings. */
+typedef struct fer__scan_region {
+  fer_rect area;
+  int32_t min_side, max_side;
+} fer__scan_region;
+
+/* fer_detector_run_gray on the regions only: the windows scanned are
+ * exactly those of the whole scan (same levels, positions and skips) whose
+ * box lies inside a region and whose side is in its range, so the raw
+ * windows are exactly those of the whole scan there; grouping then sees
+ * only them. Overlapping regions are first merged into their bounding box
+ * (both size ranges), so no window counts twice. No region: no detection.
+ * Statuses as fer_detector_run_gray, and FER_ERR_INVALID_ARGUMENT for
+ * regions NULL with a count, or a negative size. */
+fer_status fer__detector_run_regions(fer_detector *det, const uint8_t *pixels, int width,
+                                     int height, size_t stride, const fer__scan_region *regions,
+                                     size_t region_count, fer_detection *out, size_t capacity,
+                                     size_t *count);
 
 /* ---- group.c: cv::groupRectangles -------------------------------------- */
 

@@ -76,6 +76,8 @@ struct fer_detector {
   size_t group_scratch_cap;
   fer_detection *results;
   size_t results_cap;
+  fer__scan_region *regions; /* fer__detector_run_regions' merged regions */
+  size_t regions_cap;
 };
 
 /* One row per fer_detect_param: key, name, kind, min, max, default, and
@@ -164,6 +166,7 @@ void fer_detector_free(fer_detector *det) {
   fer__free(det->candidates);
   fer__free(det->group_scratch);
   fer__free(det->results);
+  fer__free(det->regions);
   fer__free(det);
 }
 
@@ -268,24 +271,44 @@ typedef struct level_scan {
   fer__level_view view;
   size_t stride;
   int level, step, cols, rows; /* cols, rows: window positions */
+  int crop_y;                  /* level row held in the integrals' row 0 */
   float scale;
   int32_t win_w, win_h;
 } level_scan;
 
-static void scan_row(const level_scan *ls, int y, thread_scratch *list) {
+/* Scans the windows x0, x0 + step, ..., x1 of row y (grid positions) and
+ * keeps those that pass. OpenCV skips the window after a stage-0
+ * rejection, so whether x0 is evaluated depends on the windows before it.
+ * A window that stage 0 does not reject (it passes stage 0, or is flat)
+ * makes the scan evaluate the next one whatever came before, so walking
+ * back from x0 to the first such window (or to x = 0, always evaluated)
+ * gives a start from which this scan evaluates exactly the windows that
+ * the scan of the whole row does. The integrals hold the row from x = 0. */
+static void scan_span(const level_scan *ls, int y, int x0, int x1, thread_scratch *list) {
+  size_t row_offset = (size_t)(y - ls->crop_y) * ls->stride;
+  int start = x0;
+  while (start > 0) {
+    double ignored;
+    if (fer__scan_window(ls->plan, &ls->view, row_offset + (size_t)(start - ls->step), &ignored) != 0)
+      break;
+    start -= ls->step;
+  }
   int32_t *xs = list->row_x;
   double *scores = list->row_score;
-  int n = fer__scan_row(ls->plan, &ls->view, (size_t)y * ls->stride, ls->cols, ls->step, xs, scores);
+  int n = fer__scan_row(ls->plan, &ls->view, row_offset + (size_t)start, x1 - start + 1, ls->step,
+                        xs, scores);
   for (int i = 0; i < n; i++) {
+    int x = start + xs[i];
+    if (x < x0) continue;
     hit h;
-    h.c.box.x = (int32_t)lrintf((float)xs[i] * ls->scale);
+    h.c.box.x = (int32_t)lrintf((float)x * ls->scale);
     h.c.box.y = (int32_t)lrintf((float)y * ls->scale);
     h.c.box.width = ls->win_w;
     h.c.box.height = ls->win_h;
     h.c.score = scores[i];
     h.level = ls->level;
     h.y = y;
-    h.x = xs[i];
+    h.x = x;
     push_hit(list, &h);
   }
 }
@@ -299,24 +322,39 @@ static int compare_hits(const void *pa, const void *pb) {
 
 static fer_status oom(void) { return fer__fail(FER_ERR_OUT_OF_MEMORY, "fer_detector_run: out of memory"); }
 
-static fer_status detect(fer_detector *det, const uint8_t *gray, int w, int h, size_t stride,
-                         fer_detection *out, size_t capacity, size_t *count) {
+/* What every level of one run shares. */
+typedef struct scan_setup {
+  const uint8_t *gray;
+  int w, h;
+  size_t stride;
+  long nscales;
+  int lw0, lh0, stripes, threads;
+  size_t istride, plane; /* integral entries per row, per table */
+  const fer__scan_region *regions; /* NULL: the whole image */
+  size_t region_count;
+} scan_setup;
+
+/* Levels, the integral layout, the plan and every thread's scratch; with
+ * s->nscales 0 when the image is smaller than the window. */
+static fer_status prepare(fer_detector *det, scan_setup *s) {
   const fer_cascade *c = det->cascade;
-  *count = 0;
-  if (w < c->window_width || h < c->window_height) return FER_OK; /* documented: empty */
-  long nscales = choose_scales(det, w, h);
+  s->nscales = 0;
+  if (s->w < c->window_width || s->h < c->window_height) return FER_OK; /* documented: empty */
+  long nscales = choose_scales(det, s->w, s->h);
   if (nscales == -1)
     return fer__fail(FER_ERR_TOO_LARGE, "fer_detector_run: more than %d pyramid levels (scale factor %g too close to 1)",
                      MAX_LEVELS, det->values[FER_DETECT_SCALE_FACTOR]);
   if (nscales < 0) return oom();
 
   /* The first scale gives the largest level; one integral stride for all. */
-  int lw0 = (int)lrintf((float)w / det->scales[0]), lh0 = (int)lrintf((float)h / det->scales[0]);
-  int stripes = (FER__MAX(lw0 + 1 - c->window_width, 0) + 31) / 32;
-  size_t istride = (size_t)lw0 + 1;
-  size_t plane = istride * ((size_t)lh0 + 1);
+  int lw0 = (int)lrintf((float)s->w / det->scales[0]), lh0 = (int)lrintf((float)s->h / det->scales[0]);
+  s->lw0 = lw0;
+  s->lh0 = lh0;
+  s->stripes = (FER__MAX(lw0 + 1 - c->window_width, 0) + 31) / 32;
+  s->istride = (size_t)lw0 + 1;
+  s->plane = s->istride * ((size_t)lh0 + 1);
   int planes = c->has_tilted ? 3 : 2;
-  fer_status st = fer__scan_plan_build(&det->plan, c, istride);
+  fer_status st = fer__scan_plan_build(&det->plan, c, s->istride);
   if (st != FER_OK) return st;
 
   /* Levels are shared out between threads, each scanning whole levels in
@@ -344,7 +382,7 @@ static fer_status detect(fer_detector *det, const uint8_t *gray, int w, int h, s
     l->field = grown;                                \
   } while (0)
     GROW(level, (size_t)lw0 * (size_t)lh0);
-    GROW(integrals, fer__mul_size(plane * (size_t)planes, sizeof(uint32_t)));
+    GROW(integrals, fer__mul_size(s->plane * (size_t)planes, sizeof(uint32_t)));
     if (c->has_tilted) GROW(tilted_work, fer__mul_size(fer__tilted_work_size(lw0, lh0), sizeof(uint32_t)));
     GROW(resize_scratch, fer__pyramid_scratch_size(lw0));
 #undef GROW
@@ -357,38 +395,114 @@ static fer_status detect(fer_detector *det, const uint8_t *gray, int w, int h, s
       l->row_capacity = (size_t)lw0 + 1;
     }
   }
+  s->threads = threads;
+  s->nscales = nscales;
+  return FER_OK;
+}
 
+/* The grid positions p = 0, step, ... < limit whose window, mapped back to
+ * the input as hits are (start lrintf(p * scale), length side), lies
+ * within [lo, hi): *first..*last; 0 when there is none. The mapping only
+ * grows with p, so a search from an estimate either side finds the ends. */
+static int window_span(float scale, int step, int limit, int side, int lo, int hi, int *first,
+                       int *last) {
+  int p = (int)floorf((float)lo / scale) - 2 * step;
+  if (p < 0) p = 0;
+  p -= p % step;
+  while (p < limit && lrintf((float)p * scale) < lo) p += step;
+  int q = (int)ceilf((float)(hi - side) / scale) + 2 * step;
+  if (q > limit - 1) q = limit - 1;
+  if (q < 0) return 0;
+  q -= q % step;
+  while (q >= 0 && lrintf((float)q * scale) + side > hi) q -= step;
+  *first = p;
+  *last = q;
+  return p < limit && q >= 0 && p <= q;
+}
+
+/* Whether region r is scanned at this level, and its window positions
+ * (x0, y0, x1, y1, inclusive). */
+static int region_span(const level_scan *ls, const fer__scan_region *r, int xy[4]) {
+  if (ls->win_w < r->min_side || ls->win_h < r->min_side) return 0;
+  if (r->max_side > 0 && (ls->win_w > r->max_side || ls->win_h > r->max_side)) return 0;
+  const fer_rect *a = &r->area;
+  return window_span(ls->scale, ls->step, ls->cols, ls->win_w, a->x, a->x + a->width, &xy[0],
+                     &xy[2]) &&
+         window_span(ls->scale, ls->step, ls->rows, ls->win_h, a->y, a->y + a->height, &xy[1],
+                     &xy[3]);
+}
+
+/* Level li: shrinks the image (all of it, or the rows and columns the
+ * regions need), builds the integrals and scans the windows. */
+static void scan_level(fer_detector *det, const scan_setup *s, long li, thread_scratch *l) {
+  const fer_cascade *c = det->cascade;
+  float scale = det->scales[li];
+  int lw = (int)lrintf((float)s->w / scale), lh = (int)lrintf((float)s->h / scale);
+  if (lw > s->lw0 || lh > s->lh0) return; /* cannot happen: scales grow */
+  uint32_t *sum = l->integrals, *sqsum = sum + s->plane;
+  uint32_t *tilted = c->has_tilted ? sqsum + s->plane : NULL;
+  level_scan ls;
+  ls.plan = &det->plan;
+  ls.view.sum = sum;
+  ls.view.sqsum = sqsum;
+  ls.view.tilted = tilted;
+  ls.stride = s->istride;
+  ls.level = (int)li;
+  ls.step = scale >= 2 ? 1 : 2;
+  ls.cols = FER__MAX(lw + 1 - c->window_width, 0);
+  ls.rows = scanned_rows(lh + 1 - c->window_height, ls.step, s->stripes);
+  ls.scale = scale;
+  ls.win_w = (int32_t)lrintf((float)c->window_width * scale);
+  ls.win_h = (int32_t)lrintf((float)c->window_height * scale);
+  ls.crop_y = 0;
+  if (!s->regions) {
+    fer__pyramid_resize(s->gray, s->w, s->h, s->stride, l->level, lw, lh, (size_t)lw,
+                        l->resize_scratch);
+    fer__integral(l->level, lw, lh, (size_t)lw, sum, sqsum, tilted, s->istride, l->tilted_work);
+    if (ls.cols > 0)
+      for (int y = 0; y < ls.rows; y += ls.step) scan_span(&ls, y, 0, ls.cols - 1, l);
+    return;
+  }
+  /* The rows the regions need, and every column from 0 to their right
+   * edge: scan_span may walk back to the start of a row. */
+  int x_end = 0, y_begin = lh, y_end = 0, xy[4];
+  for (size_t i = 0; i < s->region_count; i++) {
+    if (!region_span(&ls, &s->regions[i], xy)) continue;
+    x_end = FER__MAX(x_end, xy[2] + c->window_width);
+    y_begin = FER__MIN(y_begin, xy[1]);
+    y_end = FER__MAX(y_end, xy[3] + c->window_height);
+  }
+  if (x_end == 0) return;
+  fer__pyramid_resize_part(s->gray, s->w, s->h, s->stride, lw, lh, 0, y_begin, x_end,
+                           y_end - y_begin, l->level, (size_t)x_end, l->resize_scratch);
+  fer__integral(l->level, x_end, y_end - y_begin, (size_t)x_end, sum, sqsum, tilted, s->istride,
+                l->tilted_work);
+  ls.crop_y = y_begin;
+  for (size_t i = 0; i < s->region_count; i++) {
+    if (!region_span(&ls, &s->regions[i], xy)) continue;
+    for (int y = xy[1]; y <= xy[3]; y += ls.step) scan_span(&ls, y, xy[0], xy[2], l);
+  }
+}
+
+/* Every level, shared out between the threads. */
+static void scan_levels(fer_detector *det, const scan_setup *s) {
 #ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(s->threads) if (s->threads > 1)
 #endif
-  for (long li = 0; li < nscales; li++) {
+  for (long li = 0; li < s->nscales; li++) {
 #ifdef _OPENMP
     thread_scratch *l = &det->lists[omp_get_thread_num()];
 #else
     thread_scratch *l = &det->lists[0];
 #endif
-    float scale = det->scales[li];
-    int lw = (int)lrintf((float)w / scale), lh = (int)lrintf((float)h / scale);
-    if (lw > lw0 || lh > lh0) continue; /* cannot happen: scales grow */
-    uint32_t *sum = l->integrals, *sqsum = sum + plane, *tilted = c->has_tilted ? sqsum + plane : NULL;
-    fer__pyramid_resize(gray, w, h, stride, l->level, lw, lh, (size_t)lw, l->resize_scratch);
-    fer__integral(l->level, lw, lh, (size_t)lw, sum, sqsum, tilted, istride, l->tilted_work);
-    level_scan ls;
-    ls.plan = &det->plan;
-    ls.view.sum = sum;
-    ls.view.sqsum = sqsum;
-    ls.view.tilted = tilted;
-    ls.stride = istride;
-    ls.level = (int)li;
-    ls.step = scale >= 2 ? 1 : 2;
-    ls.cols = FER__MAX(lw + 1 - c->window_width, 0);
-    ls.rows = scanned_rows(lh + 1 - c->window_height, ls.step, stripes);
-    ls.scale = scale;
-    ls.win_w = (int32_t)lrintf((float)c->window_width * scale);
-    ls.win_h = (int32_t)lrintf((float)c->window_height * scale);
-    for (int y = 0; y < ls.rows; y += ls.step) scan_row(&ls, y, l);
+    scan_level(det, s, li, l);
   }
+}
 
+/* Gathers the threads' windows in scan order, groups them and writes the
+ * boxes clipped to the image. */
+static fer_status finish(fer_detector *det, const scan_setup *s, fer_detection *out,
+                         size_t capacity, size_t *count) {
   size_t total = 0;
   for (int t = 0; t < det->list_count; t++) {
     if (det->lists[t].failed) return oom();
@@ -404,7 +518,8 @@ static fer_status detect(fer_detector *det, const uint8_t *gray, int w, int h, s
     if (det->lists[t].size) memcpy(det->hits + k, det->lists[t].items, det->lists[t].size * sizeof(hit));
     k += det->lists[t].size;
   }
-  if (det->list_count > 1) qsort(det->hits, total, sizeof(hit), compare_hits);
+  /* Regions are scanned one after another within a level: sort then too. */
+  if (det->list_count > 1 || s->regions) qsort(det->hits, total, sizeof(hit), compare_hits);
   p = det->candidates, cap = det->candidates_cap;
   if (!ensure(&p, &cap, fer__mul_size(total, sizeof(fer__candidate)))) return oom();
   det->candidates = p, det->candidates_cap = cap;
@@ -425,7 +540,7 @@ static fer_status detect(fer_detector *det, const uint8_t *gray, int w, int h, s
   for (size_t i = 0; i < groups; i++) {
     fer_detection d = det->results[i];
     int32_t x0 = FER__MAX(d.box.x, 0), y0 = FER__MAX(d.box.y, 0);
-    int32_t x1 = FER__MIN(d.box.x + d.box.width, w), y1 = FER__MIN(d.box.y + d.box.height, h);
+    int32_t x1 = FER__MIN(d.box.x + d.box.width, s->w), y1 = FER__MIN(d.box.y + d.box.height, s->h);
     if (x1 <= x0 || y1 <= y0) continue;
     d.box.x = x0;
     d.box.y = y0;
@@ -441,27 +556,117 @@ static fer_status detect(fer_detector *det, const uint8_t *gray, int w, int h, s
   return FER_OK;
 }
 
-fer_status fer_detector_run_gray(fer_detector *det, const uint8_t *pixels, int width, int height,
-                                 size_t stride, fer_detection *out, size_t capacity, size_t *count) {
+static fer_status detect(fer_detector *det, scan_setup *s, fer_detection *out, size_t capacity,
+                         size_t *count) {
+  *count = 0;
+  fer_status st = prepare(det, s);
+  if (st != FER_OK || s->nscales == 0) return st;
+  scan_levels(det, s);
+  return finish(det, s, out, capacity, count);
+}
+
+/* The checks fer_detector_run_gray and fer__detector_run_regions share. */
+static fer_status check_gray(fer_detector *det, const uint8_t *pixels, int width, int height,
+                             size_t stride, fer_detection *out, size_t capacity, size_t *count,
+                             const char *who) {
   if (count) *count = 0;
-  fer_status st = check_detector(det, "fer_detector_run_gray");
+  fer_status st = check_detector(det, who);
   if (st != FER_OK) return st;
-  st = fer__cascade_check(det->cascade, "fer_detector_run_gray");
+  st = fer__cascade_check(det->cascade, who);
   if (st != FER_OK) return st;
-  if (!count) return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_detector_run_gray: count is NULL");
+  if (!count) return fer__fail(FER_ERR_INVALID_ARGUMENT, "%s: count is NULL", who);
   if (!out && capacity > 0)
-    return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_detector_run_gray: out is NULL with capacity %zu", capacity);
-  if (!pixels) return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_detector_run_gray: pixels is NULL");
+    return fer__fail(FER_ERR_INVALID_ARGUMENT, "%s: out is NULL with capacity %zu", who, capacity);
+  if (!pixels) return fer__fail(FER_ERR_INVALID_ARGUMENT, "%s: pixels is NULL", who);
   if (width <= 0 || height <= 0)
-    return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_detector_run_gray: image size %dx%d", width, height);
+    return fer__fail(FER_ERR_INVALID_ARGUMENT, "%s: image size %dx%d", who, width, height);
   if (width > FER_IMAGE_MAX_SIDE || height > FER_IMAGE_MAX_SIDE ||
       (double)width * height > (double)FER_IMAGE_MAX_PIXELS)
-    return fer__fail(FER_ERR_TOO_LARGE, "fer_detector_run_gray: image size %dx%d exceeds the image limits",
+    return fer__fail(FER_ERR_TOO_LARGE, "%s: image size %dx%d exceeds the image limits", who,
                      width, height);
-  if (stride == 0) stride = (size_t)width;
-  if (stride < (size_t)width)
-    return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_detector_run_gray: stride %zu < width %d", stride, width);
-  return detect(det, pixels, width, height, stride, out, capacity, count);
+  if (stride != 0 && stride < (size_t)width)
+    return fer__fail(FER_ERR_INVALID_ARGUMENT, "%s: stride %zu < width %d", who, stride, width);
+  return FER_OK;
+}
+
+static int overlap(const fer_rect *a, const fer_rect *b) {
+  return a->x < b->x + b->width && b->x < a->x + a->width && a->y < b->y + b->height &&
+         b->y < a->y + a->height;
+}
+
+/* Copies the regions clipped to the image into det->regions and merges
+ * overlapping ones into their bounding box (with both size ranges) until
+ * none overlap, so that no window lies in two; returns how many (-1: out
+ * of memory). */
+static long merge_regions(fer_detector *det, const fer__scan_region *regions, size_t n, int w,
+                          int h) {
+  void *p = det->regions;
+  size_t cap = det->regions_cap;
+  if (!ensure(&p, &cap, fer__mul_size(n, sizeof *det->regions))) return -1;
+  det->regions = p, det->regions_cap = cap;
+  size_t kept = 0;
+  for (size_t i = 0; i < n; i++) {
+    fer__scan_region r = regions[i];
+    int64_t x0 = FER__MAX((int64_t)r.area.x, 0), y0 = FER__MAX((int64_t)r.area.y, 0);
+    int64_t x1 = FER__MIN((int64_t)r.area.x + r.area.width, (int64_t)w);
+    int64_t y1 = FER__MIN((int64_t)r.area.y + r.area.height, (int64_t)h);
+    if (x1 <= x0 || y1 <= y0) continue;
+    r.area = (fer_rect){(int32_t)x0, (int32_t)y0, (int32_t)(x1 - x0), (int32_t)(y1 - y0)};
+    det->regions[kept++] = r;
+  }
+  for (int merged = 1; merged;) {
+    merged = 0;
+    for (size_t i = 0; i < kept; i++)
+      for (size_t j = i + 1; j < kept; j++) {
+        fer__scan_region *a = &det->regions[i], *b = &det->regions[j];
+        if (!overlap(&a->area, &b->area)) continue;
+        int32_t x0 = FER__MIN(a->area.x, b->area.x), y0 = FER__MIN(a->area.y, b->area.y);
+        int32_t x1 = FER__MAX(a->area.x + a->area.width, b->area.x + b->area.width);
+        int32_t y1 = FER__MAX(a->area.y + a->area.height, b->area.y + b->area.height);
+        a->area = (fer_rect){x0, y0, x1 - x0, y1 - y0};
+        a->min_side = FER__MIN(a->min_side, b->min_side);
+        a->max_side = a->max_side == 0 || b->max_side == 0 ? 0 : FER__MAX(a->max_side, b->max_side);
+        *b = det->regions[--kept];
+        j = i; /* a grew: compare it with every other region again */
+        merged = 1;
+      }
+  }
+  return (long)kept;
+}
+
+fer_status fer__detector_run_regions(fer_detector *det, const uint8_t *pixels, int width,
+                                     int height, size_t stride, const fer__scan_region *regions,
+                                     size_t region_count, fer_detection *out, size_t capacity,
+                                     size_t *count) {
+  static const char who[] = "fer_detector_run_regions";
+  fer_status st = check_gray(det, pixels, width, height, stride, out, capacity, count, who);
+  if (st != FER_OK) return st;
+  if (!regions && region_count > 0)
+    return fer__fail(FER_ERR_INVALID_ARGUMENT, "%s: regions is NULL with count %zu", who,
+                     region_count);
+  for (size_t i = 0; i < region_count; i++) {
+    const fer__scan_region *r = &regions[i];
+    if (r->area.width < 0 || r->area.height < 0 || r->min_side < 0 || r->max_side < 0)
+      return fer__fail(FER_ERR_INVALID_ARGUMENT,
+                       "%s: region %zu is %dx%d with sides %d..%d (none may be negative)", who, i,
+                       r->area.width, r->area.height, r->min_side, r->max_side);
+  }
+  long kept = merge_regions(det, regions, region_count, width, height);
+  if (kept < 0) return oom();
+  if (kept == 0) return FER_OK;
+  scan_setup s = {pixels, width, height, stride ? stride : (size_t)width, 0, 0, 0, 0, 0, 0, 0,
+                  det->regions, (size_t)kept};
+  return detect(det, &s, out, capacity, count);
+}
+
+fer_status fer_detector_run_gray(fer_detector *det, const uint8_t *pixels, int width, int height,
+                                 size_t stride, fer_detection *out, size_t capacity, size_t *count) {
+  fer_status st = check_gray(det, pixels, width, height, stride, out, capacity, count,
+                             "fer_detector_run_gray");
+  if (st != FER_OK) return st;
+  scan_setup s = {pixels, width, height, stride ? stride : (size_t)width, 0, 0, 0, 0, 0, 0, 0,
+                  NULL, 0};
+  return detect(det, &s, out, capacity, count);
 }
 
 fer_status fer_detector_run(fer_detector *det, const fer_image *img, fer_detection *out,

@@ -55,37 +55,46 @@ static void horizontal(const uint8_t *row, int sw, const axis_tap *taps, int dw,
 
 void fer__pyramid_resize(const uint8_t *src, int sw, int sh, size_t sstride, uint8_t *dst,
                          int dw, int dh, size_t dstride, void *scratch) {
+  fer__pyramid_resize_part(src, sw, sh, sstride, dw, dh, 0, 0, dw, dh, dst, dstride, scratch);
+}
+
+void fer__pyramid_resize_part(const uint8_t *src, int sw, int sh, size_t sstride, int dw, int dh,
+                              int x0, int y0, int cw, int ch, uint8_t *dst, size_t dstride,
+                              void *scratch) {
   if (dw == sw && dh == sh) {
-    for (int y = 0; y < dh; y++)
-      memcpy(dst + (size_t)y * dstride, src + (size_t)y * sstride, (size_t)dw);
+    for (int y = 0; y < ch; y++)
+      memcpy(dst + (size_t)y * dstride, src + (size_t)(y0 + y) * sstride + (size_t)x0,
+             (size_t)cw);
     return;
   }
   /* OpenCV derives the scale from the sizes, not from the pyramid factor. */
   double scale_x = 1.0 / ((double)dw / sw), scale_y = 1.0 / ((double)dh / sh);
   axis_tap *xt = scratch;
-  uint32_t *row0 = (uint32_t *)(void *)(xt + dw), *row1 = row0 + dw;
-  for (int dx = 0; dx < dw; dx++) xt[dx] = tap_at(dx, scale_x, sw);
+  uint32_t *row0 = (uint32_t *)(void *)(xt + cw), *row1 = row0 + cw;
+  /* Taps depend on the destination coordinate alone, so a part of a level
+   * is the same pixels as that part of the whole level. */
+  for (int dx = 0; dx < cw; dx++) xt[dx] = tap_at(x0 + dx, scale_x, sw);
   int have0 = -1, have1 = -1; /* source rows now in row0 / row1 */
-  for (int dy = 0; dy < dh; dy++) {
-    axis_tap t = tap_at(dy, scale_y, sh);
-    int y0 = t.index, y1 = t.index + 1 < sh ? t.index + 1 : t.index;
-    if (have0 != y0) {
-      if (have1 == y0) { /* the pyramid only moves down: reuse the lower row */
+  for (int dy = 0; dy < ch; dy++) {
+    axis_tap t = tap_at(y0 + dy, scale_y, sh);
+    int y0s = t.index, y1s = t.index + 1 < sh ? t.index + 1 : t.index;
+    if (have0 != y0s) {
+      if (have1 == y0s) { /* the pyramid only moves down: reuse the lower row */
         uint32_t *tmp = row0;
         row0 = row1;
         row1 = tmp;
         have1 = -1;
       } else {
-        horizontal(src + (size_t)y0 * sstride, sw, xt, dw, row0);
+        horizontal(src + (size_t)y0s * sstride, sw, xt, cw, row0);
       }
-      have0 = y0;
+      have0 = y0s;
     }
-    if (have1 != y1) {
-      horizontal(src + (size_t)y1 * sstride, sw, xt, dw, row1);
-      have1 = y1;
+    if (have1 != y1s) {
+      horizontal(src + (size_t)y1s * sstride, sw, xt, cw, row1);
+      have1 = y1s;
     }
     uint8_t *d = dst + (size_t)dy * dstride;
-    for (int x = 0; x < dw; x++)
+    for (int x = 0; x < cw; x++)
       d[x] = (uint8_t)((t.c0 * row0[x] + t.c1 * row1[x] + 32768u) >> 16);
   }
 }

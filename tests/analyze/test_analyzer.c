@@ -7,13 +7,13 @@
 #include "analyzer_fixtures.h"
 
 static void test_param_table(void) {
-  for (int key = 1; key <= 5; key++) {
+  for (int key = 1; key <= 8; key++) {
     const char *name = NULL;
     double lo, hi, def;
     CHECK_OK(fer_analyze_param_info((fer_analyze_param)key, &name, &lo, &hi, &def));
     CHECK(name != NULL && def >= lo && def <= hi);
   }
-  CHECK_STATUS(fer_analyze_param_info((fer_analyze_param)6, NULL, NULL, NULL, NULL),
+  CHECK_STATUS(fer_analyze_param_info((fer_analyze_param)9, NULL, NULL, NULL, NULL),
                FER_ERR_NOT_FOUND);
   CHECK_STATUS(fer_analyze_param_info((fer_analyze_param)0, NULL, NULL, NULL, NULL),
                FER_ERR_NOT_FOUND);

@@ -158,6 +158,20 @@ def main():
              "--cascade", CASCADE], stdin=clip)
     check(r.returncode == 0 and r.stdout.startswith(b"YUV4MPEG2"), "video to stdout")
     check(len(open(json_path).read().splitlines()) == frames, "JSON to a file")
+    # --detect-interval 2: frames 0, 2, 4 scanned whole, 1, 3, 5 only around
+    # the faces of the frame before. The face comes into view at frame 2
+    # and stays well inside its region, so every frame has the boxes above
+    # (frame 3 found by the region scan alone).
+    r = run([fer, "video", "-", "--detect-interval", "2", "--model", model, "--cascade", CASCADE],
+            stdin=clip)
+    check(r.returncode == 0, "video --detect-interval exit 0: %s" % r.stderr)
+    boxes = lambda lines: [[f["box"] for f in d["faces"]] for d in lines]
+    every = [json.loads(line) for line in r.stdout.decode().splitlines()]
+    check(boxes(every) == boxes(per_frame) and boxes(per_frame)[3] and not boxes(per_frame)[1],
+          "--detect-interval 2 keeps the boxes: %s" % boxes(every))
+    r = run([fer, "video", "-", "--detect-interval", "0", "--model", model, "--cascade", CASCADE],
+            stdin=clip)
+    check(r.returncode == 2 and b"detect_interval" in r.stderr, "bad --detect-interval exits 2")
     r = run([fer, "video", "-", "--model", model, "--cascade", CASCADE], stdin=clip[:1000])
     check(r.returncode == 1 and b"frame" in r.stderr, "truncated video exits 1")
 

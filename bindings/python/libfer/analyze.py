@@ -27,6 +27,7 @@ signature("fer_analyzer_create_default", c_status, P(c_ptr))
 signature("fer_analyzer_free", None, c_ptr)
 signature("fer_analyzer_set", c_status, c_ptr, c_int, c_double)
 signature("fer_analyzer_get", c_status, c_ptr, c_int, P(c_double))
+signature("fer_analyzer_reset", c_status, c_ptr)
 signature("fer_analyzer_num_classes", c_int, c_ptr)
 signature("fer_analyzer_class_name", c_str, c_ptr, c_int)
 signature("fer_analyzer_run", c_status, c_ptr, c_ptr, P(_Face), P(ctypes.c_float), c_size,
@@ -41,7 +42,8 @@ signature("fer_analyzer_run_batch", c_status, c_ptr, P(c_ptr), c_size, P(_Face),
 signature("fer_expression_color", ctypes.c_uint32, c_str, c_int)
 
 # fer_analyze_param values (include/fer/analyze.h; part of the ABI).
-_KEYS = {"scale_factor": 1, "min_neighbors": 2, "min_size": 3, "max_size": 4, "margin": 5}
+_KEYS = {"scale_factor": 1, "min_neighbors": 2, "min_size": 3, "max_size": 4, "margin": 5,
+         "detect_interval": 6, "region_margin": 7, "region_scale": 8}
 
 
 class Face:
@@ -230,7 +232,9 @@ class Analyzer(Handle):
         return _KEYS[name]
 
     def set(self, **params):
-        """scale_factor, min_neighbors, min_size (int or (w, h)), max_size, margin."""
+        """scale_factor, min_neighbors, min_size (int or (w, h)), max_size, margin;
+        for video, detect_interval (the whole frame every N analyses, only
+        around the faces found between), region_margin, region_scale."""
         for name, value in params.items():
             if value is None:
                 continue
@@ -243,6 +247,12 @@ class Analyzer(Handle):
         value = c_double()
         _lib.call("fer_analyzer_get", self._h, self._key(name), ctypes.byref(value))
         return value.value
+
+    def reset(self):
+        """Forget the faces of earlier frames (detect_interval > 1): the next
+        analysis scans the whole image. Call it between two videos."""
+        _lib.call("fer_analyzer_reset", self._h)
+        return self
 
     @property
     def num_classes(self):

@@ -38,7 +38,9 @@ def test_params_and_names(cascade):
     model = libfer.Model.from_text(SMALL)
     an = libfer.Analyzer(model, cascade, scale_factor=1.15, min_size=(40, 40))
     params = libfer.Analyzer.params()
-    assert set(params) == {"scale_factor", "min_neighbors", "min_size", "max_size", "margin"}
+    assert set(params) == {"scale_factor", "min_neighbors", "min_size", "max_size", "margin",
+                           "detect_interval", "region_margin", "region_scale"}
+    assert params["detect_interval"] == (1.0, 1.0, 10000.0)
     assert an.get("scale_factor") == pytest.approx(1.15)
     assert an.get("min_size") == 40
     assert an.num_classes == 7 and an.class_names[3] == "happy"
@@ -215,3 +217,30 @@ def test_expression_colors():
     assert max(r, g, b) - min(r, g, b) < 30  # gray
     assert all(0 <= v <= 255 for v in libfer.expression_color("smirk", 9))
     assert libfer.expression_color("smirk", 9) == libfer.expression_color("smirk", 9)
+
+
+def test_video_detect_interval(photo, cascade):
+    """detect_interval: between full detections only the regions around
+    known faces are scanned; a still photo keeps its faces, and a face that
+    appears is found only at the next full detection, or after reset()."""
+    model = libfer.Model.from_text(SMALL)
+    model.init_weights(seed=3)
+    an = libfer.Analyzer(model, cascade, scale_factor=1.2, min_neighbors=4, min_size=36,
+                         detect_interval=3)
+    assert an.get("detect_interval") == 3
+    full = sorted(f.box for f in libfer.Analyzer(model, cascade, scale_factor=1.2,
+                                                  min_neighbors=4, min_size=36).analyze(photo))
+    assert full
+    for _ in range(4):
+        assert sorted(f.box for f in an.analyze(photo)) == full
+    blank = libfer.Image.from_array(np.full((512, 512, 3), 128, np.uint8))
+    an.reset()
+    assert an.analyze(blank) == []
+    assert an.analyze(photo) == []  # between full detections: no new face yet
+    assert an.reset() is an
+    assert sorted(f.box for f in an.analyze(photo)) == full
+    with pytest.raises(errors.InvalidArgumentError) as info:
+        an.set(detect_interval=0)
+    assert "detect_interval" in str(info.value)
+    with pytest.raises(errors.InvalidArgumentError):
+        an.set(region_scale=0.5)
