@@ -8,18 +8,21 @@
 # photos, so no sharpness limit (models/README.md). Resumable: run it again
 # with the same arguments to continue from RUN_DIR/default.state.
 #
-#   tools/train-default.sh FER_BINARY FER2013 RUN_DIR [THREADS] [EPOCHS]
+#   tools/train-default.sh FER_BINARY FER2013 RUN_DIR [THREADS] [EPOCHS] [SEED]
 #
+# SEED (default 0, the shipped model's) seeds both the initial weights and
+# the data order and augmentation: another seed trains an independent net
+# of the same recipe (for the reproduction check or an ensemble).
 # FER2013 is the unpacked folder layout (train/ and test/) or the CSV.
 set -eu
-fer=$1 data=$2 run=$3 threads=${4:-2} epochs=${5:-40}
+fer=$1 data=$2 run=$3 threads=${4:-2} epochs=${5:-40} seed=${6:-0}
 mkdir -p "$run"
 if [ -d "$data" ]; then
   set -- "$data/train" --val "$data/test"
 else
   set -- "$data" --usage training --val-usage publictest
 fi
-exec "$fer" train "$@" --net default --init-seed 0 --seed 0 \
+exec "$fer" train "$@" --net default --init-seed "$seed" --seed "$seed" \
   --epochs "$epochs" --batch 64 --optimizer adamw --lr 2e-3 \
   --weight-decay 0.01 --schedule cosine --label-smoothing 0.1 \
   --flip 0.5 --shift 0.1 --rotate 10 --zoom 0.1 --erase 0.25 \
