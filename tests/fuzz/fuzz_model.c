@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fer.h"
+#include "fuzz_model_run.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -20,26 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (fer_model_save_memory(back, 0, &again, &again_size) != FER_OK ||
       again_size != saved_size || memcmp(saved, again, saved_size) != 0)
     __builtin_trap();
-  /* One prediction when the work stays small (one image, a few MFLOP). */
-  int c, h, w;
-  fer_model_input_shape(m, &c, &h, &w);
-  if (fer_model_flops(m) < 2e7 && (long)c * h * w <= 65536 &&
-      fer_model_num_params(m, NULL, NULL) < 1000000) {
-    int layers = fer_model_num_layers(m);
-    long biggest = (long)c * h * w;
-    for (int i = 0; i < layers; i++) {
-      int lc, lh, lw;
-      fer_model_layer_shape(m, i, &lc, &lh, &lw);
-      if ((long)lc * lh * lw > biggest) biggest = (long)lc * lh * lw;
-    }
-    if (biggest <= (1L << 20)) {
-      float *x = calloc((size_t)c * h * w, sizeof(float));
-      float *y = calloc((size_t)fer_model_output_size(m), sizeof(float));
-      if (x && y) fer_model_predict(m, x, 1, y);
-      free(x);
-      free(y);
-    }
-  }
+  fuzz_predict_if_small(m);
   fer_free(saved);
   fer_free(again);
   fer_model_free(back);
