@@ -31,11 +31,9 @@ FER__OMP(omp parallel for num_threads(p->threads) schedule(static) if (planes > 
     const float *xp = x + pl * H * W;
     float *yp = y + pl * OH * OW;
     for (int oy = 0; oy < OH; oy++) {
-      int y0 = oy * l->stride - l->pad_top;
-      int ya = FER__MAX(y0, 0), yb = FER__MIN(y0 + l->kh, H);
       for (int ox = 0; ox < OW; ox++) {
-        int x0 = ox * l->stride - l->pad_left;
-        int xa = FER__MAX(x0, 0), xb = FER__MIN(x0 + l->kw, W);
+        int ya, yb, xa, xb;
+        fer__pool_window(l, oy, ox, &ya, &yb, &xa, &xb);
         float sum = 0.0f;
         for (int iy = ya; iy < yb; iy++)
           for (int ix = xa; ix < xb; ix++) sum += xp[iy * W + ix];

@@ -428,7 +428,7 @@ static fer_status tensor_slot(const fer_model *m, const char *who, int layer,
 
 fer_status fer_model_get_tensor(const fer_model *m, int layer, fer_tensor which,
                                 float *dst, size_t count, size_t *needed) {
-  const fer__layer *l;
+  const fer__layer *l = NULL; /* set when st is FER_OK; gcc -O3 cannot tell */
   fer_status st = tensor_slot(m, "fer_model_get_tensor", layer, which, &l);
   if (st) return st;
   size_t n = l->tensor_size[which - 1];
@@ -443,7 +443,7 @@ fer_status fer_model_get_tensor(const fer_model *m, int layer, fer_tensor which,
 
 fer_status fer_model_set_tensor(fer_model *m, int layer, fer_tensor which,
                                 const float *src, size_t count) {
-  const fer__layer *l;
+  const fer__layer *l = NULL;
   fer_status st = tensor_slot(m, "fer_model_set_tensor", layer, which, &l);
   if (st) return st;
   size_t n = l->tensor_size[which - 1];

@@ -174,6 +174,16 @@ void fer__bn_inference_affine(const fer__layer *l, float *scale, float *shift);
 /* Pooling windows (layer_pool.c): shared shape rule, text spelling
  * "KHxKW/S [pad=P]", and the window bounds of one output position. */
 fer_status fer__pool_setup(fer__layer *l);
+/* The input rows [*ya, *yb) and columns [*xa, *xb) under output (oy, ox)
+ * of a pooling layer, clipped to the image (padding is never read). */
+static inline void fer__pool_window(const fer__layer *l, int oy, int ox,
+                                    int *ya, int *yb, int *xa, int *xb) {
+  int y0 = oy * l->stride - l->pad_top, x0 = ox * l->stride - l->pad_left;
+  *ya = FER__MAX(y0, 0);
+  *yb = FER__MIN(y0 + l->kh, l->in.h);
+  *xa = FER__MAX(x0, 0);
+  *xb = FER__MIN(x0 + l->kw, l->in.w);
+}
 fer_status fer__pool_parse(fer__layer *l, const struct fer__arch_words *w);
 void fer__pool_format(const fer__layer *l, fer__buf *out);
 

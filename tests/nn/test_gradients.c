@@ -145,6 +145,72 @@ static void test_pool_gradients(void) {
   check_layer(3, 4, 5, "gap", 1, INPUT_SMOOTH);
 }
 
+/* Ties, which the finite differences above avoid: a window's gradient goes
+ * to its first largest input in row-major order (PyTorch's rule), in the
+ * 2x2/2 fast path and the general loop alike, and inference gives the same
+ * maxima as training. Inputs from {0, 1, 2} tie in most windows. */
+static void check_max_pool_ties(const char *line, int c, int h, int w, int k,
+                                int s, int pad) {
+  const int N = 2;
+  fer_model *m = NULL;
+  CHECK_OK(fer_model_create(c, h, w, &m));
+  CHECK_OK(fer_model_add_text(m, line));
+  const fer__layer *l = &m->layers[0];
+  const int oh = l->out.h, ow = l->out.w;
+  size_t in_n = (size_t)N * c * h * w, out_n = (size_t)N * c * oh * ow;
+  float *x = tu_alloc(in_n), *r = tu_alloc(out_n), *dx = tu_alloc(in_n);
+  float *want_y = tu_alloc(out_n), *want_dx = tu_alloc(in_n);
+  tu_fill(x, in_n, 21, 0.0f, 2.999f);
+  for (size_t i = 0; i < in_n; i++) x[i] = floorf(x[i]);
+  tu_fill(r, out_n, 22, -1.0f, 1.0f);
+  memset(want_dx, 0, in_n * sizeof(float));
+  for (int p = 0; p < N * c; p++)
+    for (int oy = 0; oy < oh; oy++)
+      for (int ox = 0; ox < ow; ox++) {
+        long at = -1;
+        for (int ky = 0; ky < k; ky++)
+          for (int kx = 0; kx < k; kx++) {
+            int iy = oy * s - pad + ky, ix = ox * s - pad + kx;
+            if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+            long i = ((long)p * h + iy) * w + ix;
+            if (at < 0 || x[i] > x[at]) at = i;
+          }
+        long o = ((long)p * oh + oy) * ow + ox;
+        want_y[o] = x[at];
+        want_dx[at] += r[o];
+      }
+  loss_of(m, x, N, r, 1);
+  fer__workspace *ws = m->ws;
+  double err_y = 0.0, err_dx = 0.0, err_infer = 0.0;
+  for (size_t o = 0; o < out_n; o++) err_y = fmax(err_y, fabs(ws->act[0][o] - want_y[o]));
+  fer__pass pass = {.n = N, .training = 1, .threads = ws->threads,
+                    .scratch = ws->scratch, .scratch_floats = ws->scratch_floats,
+                    .rng = &m->dropout_rng};
+  float *grads[2] = {NULL, NULL};
+  fer__layer_ops_of(l->kind)->backward(l, &pass, x, ws->act[0], r, dx,
+                                       ws->saved[0], grads);
+  for (size_t i = 0; i < in_n; i++) err_dx = fmax(err_dx, fabs(dx[i] - want_dx[i]));
+  CHECK_OK(fer__workspace_prepare(m, &m->ws, N, 1));
+  const float *y = fer__forward(m, m->ws, x, N, 0, &m->dropout_rng);
+  for (size_t o = 0; o < out_n; o++) err_infer = fmax(err_infer, fabs(y[o] - want_y[o]));
+  CHECK_MSG(err_y == 0.0 && err_infer == 0.0, "%s: maxima off by %g (training), %g (inference)",
+            line, err_y, err_infer);
+  CHECK_MSG(err_dx <= 1e-6, "%s: tie routing, gradient error %g", line, err_dx);
+  free(x);
+  free(r);
+  free(dx);
+  free(want_y);
+  free(want_dx);
+  fer_model_free(m);
+}
+
+static void test_max_pool_ties(void) {
+  check_max_pool_ties("max 2x2/2", 3, 6, 8, 2, 2, 0);
+  check_max_pool_ties("max 2x2/2", 2, 7, 9, 2, 2, 0); /* odd sizes: last row and column unused */
+  check_max_pool_ties("max 3x3/2 pad=1", 2, 7, 6, 3, 2, 1);
+  check_max_pool_ties("max 2x2/1", 2, 5, 5, 2, 1, 0);
+}
+
 static void test_pointwise_gradients(void) {
   check_layer(2, 3, 4, "relu", 1, INPUT_AWAY_FROM_ZERO);
   check_layer(2, 3, 4, "leaky 0.1", 1, INPUT_AWAY_FROM_ZERO);
@@ -242,6 +308,7 @@ static void test_train_step_gradient(void) {
 int main(void) {
   RUN(test_conv_gradients);
   RUN(test_pool_gradients);
+  RUN(test_max_pool_ties);
   RUN(test_pointwise_gradients);
   RUN(test_dense_bn_gradients);
   RUN(test_train_step_gradient);
