@@ -29,6 +29,7 @@ int cmd_video(int argc, char **argv);
 int cmd_train_cascade(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_ensemble(int argc, char **argv);
 
 /* The commands that exist in this build; grows as they land. */
 #define CLI_COMMANDS_EXTRA \
@@ -41,6 +42,7 @@ int cmd_import(int argc, char **argv);
   {"predict", "classify images that are already face crops", cmd_predict}, \
   {"train-cascade", "train a Viola-Jones cascade (OpenCV XML + binary)", cmd_train_cascade}, \
   {"export", "write a model as ONNX", cmd_export}, \
-  {"import", "read an ONNX model into a libfer model file", cmd_import},
+  {"import", "read an ONNX model into a libfer model file", cmd_import}, \
+  {"ensemble", "combine models into one that averages their logits", cmd_ensemble},
 
 #endif

@@ -155,6 +155,20 @@ FER_API fer_status fer_model_from_text(const char *text, fer_model **out);
  * builds the same architecture (the round trip is exact). */
 FER_API fer_status fer_model_to_text(const fer_model *m, char **out);
 
+/* An ensemble of 2 to 8 classifiers as one new graph model: each member's
+ * layers read the shared input, and the output is the softmax of the mean
+ * of the members' logits (the normalised geometric mean of their
+ * probabilities). Members must each end with a dense layer followed by
+ * softmax and agree on the input shape, number of outputs, class names,
+ * preprocessing and image normalisation (FER_ERR_SHAPE,
+ * FER_ERR_INVALID_ARGUMENT; FER_ERR_UNSUPPORTED for another last layer).
+ * The members are only read; the new model is theirs with layer names
+ * prefixed "m0_", "m1_", ... and saves, predicts and trains as any graph
+ * (metadata "ensemble_members" = the count). Costs the sum of the members'
+ * FLOPs. */
+FER_API fer_status fer_model_ensemble(const fer_model *const *members,
+                                      int count, fer_model **out);
+
 /* The reference networks by name: "seed000", "seed001", "seed002",
  * "vgglite" and the graphs "resnet-lite", "mobilenetv2-lite" (see
  * docs/model-format.md). FER_ERR_NOT_FOUND for another name. */

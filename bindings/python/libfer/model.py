@@ -75,6 +75,7 @@ signature("fer_model_save_onnx_memory", c_status, c_ptr, P(c_ptr), P(c_size))
 signature("fer_model_load_onnx", c_status, c_str, P(c_ptr))
 signature("fer_model_load_onnx_memory", c_status, c_ptr, c_size, P(c_ptr))
 signature("fer_model_onnx_opset", c_int)
+signature("fer_model_ensemble", c_status, P(c_ptr), c_int, P(c_ptr))
 signature("fer_model_predict", c_status, c_ptr, c_float_p, c_int, c_float_p)
 signature("fer_model_predict_image", c_status, c_ptr, c_ptr, c_float_p, c_int, P(c_int))
 signature("fer_predictor_create", c_status, c_ptr, P(c_ptr))
@@ -285,6 +286,22 @@ class Model(Handle):
         out = c_ptr()
         _lib.call("fer_model_load_onnx_memory", ptr, n, ctypes.byref(out))
         del keep
+        return cls._wrap(out.value)
+
+    @classmethod
+    def ensemble(cls, members):
+        """One model averaging the logits of 2 to 8 ``members`` (softmax of
+        the mean; the normalised geometric mean of their probabilities).
+        Members must share input, classes and normalisation and end with
+        dense + softmax; they are only read. Costs their summed FLOPs."""
+        members = list(members)
+        for m in members:
+            if not isinstance(m, Model):
+                raise TypeError("Model.ensemble: members must be Model objects, got %s"
+                                % type(m).__name__)
+        handles = (c_ptr * max(len(members), 1))(*[m._h for m in members])
+        out = c_ptr()
+        _lib.call("fer_model_ensemble", handles, len(members), ctypes.byref(out))
         return cls._wrap(out.value)
 
     # -- layers ------------------------------------------------------------

@@ -304,3 +304,59 @@ def test_graph_model(tmp_path):
     for _ in range(30):
         loss, _ = back.train_step(opt, x, y)
     assert loss < 0.5 * first
+
+
+def test_ensemble_is_the_geometric_mean_of_members(tmp_path):
+    """Model.ensemble: softmax of the mean log-probability of the members
+    (numpy reference), saved and reloaded; bad members refused."""
+    a, weights = small_model(5)
+    b, _ = small_model(8)
+    x = np.random.default_rng(4).random((6, 1, 6, 6), dtype=np.float32)
+    expect_a = numpy_forward(x.astype(np.float64), *weights)
+    logp = (np.log(a.predict_proba(x).astype(np.float64))
+            + np.log(b.predict_proba(x).astype(np.float64))) / 2
+    expect = np.exp(logp - logp.max(axis=1, keepdims=True))
+    expect /= expect.sum(axis=1, keepdims=True)
+    e = libfer.Model.ensemble([a, b])
+    np.testing.assert_allclose(e.predict_proba(x), expect, rtol=1e-5, atol=1e-6)
+    assert e.get_metadata("ensemble_members") == "2"
+    path = tmp_path / "pair.ferm"
+    e.save(str(path))
+    assert np.array_equal(libfer.Model.load(str(path)).predict_proba(x), e.predict_proba(x))
+    # The members are untouched.
+    np.testing.assert_allclose(a.predict_proba(x), expect_a, rtol=1e-4, atol=1e-6)
+    with pytest.raises(errors.InvalidArgumentError):
+        libfer.Model.ensemble([a])
+    with pytest.raises(errors.FileFormatError, match="member 1"):
+        libfer.Model.ensemble([a, libfer.Model.from_text("input 1x6x6\nflatten\ndense 3\n")])
+    with pytest.raises(TypeError):
+        libfer.Model.ensemble([a, "b.ferm"])
+
+
+def test_fer_ensemble_command(tmp_path):
+    """`fer ensemble OUT A B` writes what Model.ensemble builds; bad
+    arguments exit 2, an unreadable member 1 with its path named."""
+    import os
+    import subprocess
+    fer = os.path.join(os.environ.get("FER_BUILD_ROOT", ""), "examples", "fer", "fer")
+    if not os.path.isfile(fer):
+        pytest.skip("the fer command is not built (FER_BUILD_ROOT/examples/fer/fer)")
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+    a, _ = small_model(5)
+    b, _ = small_model(8)
+    a.save(str(tmp_path / "a.ferm"))
+    b.save(str(tmp_path / "b.ferm"))
+    out = str(tmp_path / "pair.ferm")
+    r = subprocess.run([fer, "ensemble", out, str(tmp_path / "a.ferm"), str(tmp_path / "b.ferm")],
+                       capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    x = np.random.default_rng(2).random((3, 1, 6, 6), dtype=np.float32)
+    assert np.array_equal(libfer.Model.load(out).predict_proba(x),
+                          libfer.Model.ensemble([a, b]).predict_proba(x))
+    r = subprocess.run([fer, "ensemble", out, str(tmp_path / "a.ferm")],
+                       capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 2 and "usage: fer ensemble" in r.stderr
+    missing = str(tmp_path / "missing.ferm")
+    r = subprocess.run([fer, "ensemble", out, str(tmp_path / "a.ferm"), missing],
+                       capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 1 and missing in r.stderr
