@@ -1,7 +1,7 @@
 /*
  * fer detect: find faces (or whatever the cascade finds) in images.
  *
- *   fer detect IMAGE... --cascade FILE [--scale-factor F] [--min-neighbors N]
+ *   fer detect IMAGE... [--cascade FILE] [--scale-factor F] [--min-neighbors N]
  *              [--min-size N] [--max-size N] [--json] [--annotate OUT.png]
  */
 #include <stdio.h>
@@ -14,14 +14,15 @@
 
 static void usage(FILE *out) {
   fprintf(out,
-          "usage: fer detect IMAGE... --cascade FILE [options]\n"
+          "usage: fer detect IMAGE... [--cascade FILE] [options]\n"
           "\n"
           "Finds objects with a Viola-Jones cascade (OpenCV XML, either layout, or\n"
           "libfer's binary format) and prints one line per box: x y width height\n"
           "neighbours score.\n"
           "\n"
           "options:\n"
-          "  --cascade FILE        the cascade (required)\n"
+          "  --cascade FILE        the cascade (default: $FER_CASCADE, else the\n"
+          "                        built-in face cascade, as fer analyze)\n"
           "  --scale-factor F      pyramid step, > 1 (default 1.1)\n"
           "  --min-neighbors N     windows a box needs beyond itself (default 3)\n"
           "  --min-size N          smallest box side in pixels (default: the window)\n"
@@ -160,17 +161,16 @@ int cmd_detect(int argc, char **argv) {
     }
     images[image_count++] = a;
   }
-  if (!cascade_path || image_count == 0 || (annotate && image_count != 1)) {
+  if (image_count == 0 || (annotate && image_count != 1)) {
     fprintf(stderr, "fer detect: %s\n",
-            !cascade_path ? "--cascade FILE is required"
-            : image_count == 0 ? "no image given"
-                               : "--annotate takes exactly one image");
+            image_count == 0 ? "no image given" : "--annotate takes exactly one image");
     usage(stderr);
     free(images);
     return CLI_USAGE;
   }
   fer_cascade *cascade;
-  if (fer_cascade_load(cascade_path, &cascade) != FER_OK) {
+  if ((cascade_path ? fer_cascade_load(cascade_path, &cascade)
+                    : fer_default_cascade_load(&cascade)) != FER_OK) {
     fprintf(stderr, "fer detect: %s\n", fer_last_error());
     free(images);
     return CLI_FAILURE;

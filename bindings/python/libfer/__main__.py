@@ -320,7 +320,7 @@ def parser():
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("--cascade", metavar="FILE",
                    help="the cascade, OpenCV XML or libfer binary (default: $FER_CASCADE, "
-                   "else the built-in one; the fer command requires it)")
+                   "else the built-in one)")
     for flag, name in DETECTOR_SETTINGS:
         p.add_argument(flag, dest=name, metavar="N", type=number)
     p.add_argument("--json", dest="format", action="store_const", const="json",

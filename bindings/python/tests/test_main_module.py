@@ -62,6 +62,7 @@ def photos(tmp_path_factory):
     ["predict", "--csv", "{astro}"],
     ["detect", "--cascade", OPENCV_CASCADE, "{astro}"],
     ["detect", "--json", "--cascade", REPO_CASCADE, "--scale-factor", "1.2", "{astro}"],
+    ["detect", "{astro}"],
 ])
 def test_same_output_as_the_fer_command(photos, args):
     fer = fer_program()
