@@ -360,11 +360,11 @@ FER_API fer_status fer_model_predict_image(const fer_model *m,
                                            const fer_image *img, float *probs,
                                            int capacity, int *top_class);
 
-/* ---- int8 inference (docs/engine.md, "int8 inference") ----
+/* ---- int8 inference (docs/int8.md) ----
  * fer_model_quantize derives int8 weights (one scale per output channel,
  * batch norm folded in) and 7-bit activations (one scale per quantised
- * layer's input, the largest |x| seen on the calibration images) for the
- * convolutions (one group) and dense layers of a chain model. It does not
+ * layer's input, from the calibration images) for the convolutions (one
+ * group, at least 4 input channels) and dense layers of a chain model. It does not
  * switch the model over: set FER_MODEL_PRECISION to FER_PRECISION_INT8 for
  * that. Predictions, evaluation and predictors then run int8; training
  * always runs fp32, and any call that changes the weights (training steps,
