@@ -81,22 +81,25 @@ static void quantize_input(const fer__qlayer *q, const fer__layer *l,
     return;
   }
   quantize_run(x, count, inv, zp, planes);
-  const long pixels = (long)l->in.h * l->in.w;
+  /* Locals: a byte store may alias q, which would be reread every time. */
+  const long pixels = (long)l->in.h * l->in.w, c4 = q->c4;
+  const int channels = l->in.c;
+  const uint8_t outside = (uint8_t)q->zero_point;
   int c = 0;
-  for (; c + 4 <= l->in.c; c += 4) {
+  for (; c + 4 <= channels; c += 4) {
     const uint8_t *p0 = planes + c * pixels, *p1 = p0 + pixels,
                   *p2 = p1 + pixels, *p3 = p2 + pixels;
     uint8_t *to = u + c;
-    for (long i = 0; i < pixels; i++) {
-      to[i * q->c4] = p0[i];
-      to[i * q->c4 + 1] = p1[i];
-      to[i * q->c4 + 2] = p2[i];
-      to[i * q->c4 + 3] = p3[i];
+    for (long i = 0; i < pixels; i++, to += c4) {
+      to[0] = p0[i];
+      to[1] = p1[i];
+      to[2] = p2[i];
+      to[3] = p3[i];
     }
   }
-  for (; c < q->c4; c++)
+  for (; c < c4; c++)
     for (long i = 0; i < pixels; i++)
-      u[i * q->c4 + c] = c < l->in.c ? planes[c * pixels + i] : (uint8_t)q->zero_point;
+      u[i * c4 + c] = c < channels ? planes[c * pixels + i] : outside;
 }
 
 /* im2col into the panel layout of gemm_int8.h: step (ky, kx, c) of
@@ -106,7 +109,8 @@ static void pack_conv(const fer__qlayer *q, const fer__layer *l,
                       const uint8_t *u, uint8_t *dst) {
   const int H = l->in.h, W = l->in.w, OH = l->out.h, OW = l->out.w;
   const int s = l->stride, d = l->dilation, words = q->c4 / 4;
-  const long panel = (long)q->k4 * 4 * FER__I8_NR;
+  const int kh = l->kh, kw = l->kw, pad_top = l->pad_top, pad_left = l->pad_left;
+  const long panel = (long)q->k4 * 4 * FER__I8_NR, c4 = q->c4;
   uint8_t outside[4];
   memset(outside, q->zero_point, sizeof outside);
   int p = 0;
@@ -114,16 +118,16 @@ static void pack_conv(const fer__qlayer *q, const fer__layer *l,
     for (int ox = 0; ox < OW; ox++, p++) {
       uint8_t *col = dst + (p / FER__I8_NR) * panel + (p % FER__I8_NR) * 4;
       int step = 0; /* in words: (ky, kx, c / 4) */
-      for (int ky = 0; ky < l->kh; ky++) {
-        const int iy = oy * s - l->pad_top + ky * d;
-        for (int kx = 0; kx < l->kw; kx++, step += words) {
-          const int ix = ox * s - l->pad_left + kx * d;
+      for (int ky = 0; ky < kh; ky++) {
+        const int iy = oy * s - pad_top + ky * d;
+        for (int kx = 0; kx < kw; kx++, step += words) {
+          const int ix = ox * s - pad_left + kx * d;
           uint8_t *to = col + (long)step * 4 * FER__I8_NR;
           if (iy < 0 || iy >= H || ix < 0 || ix >= W) {
             for (int g = 0; g < words; g++) memcpy(to + g * 4 * FER__I8_NR, outside, 4);
             continue;
           }
-          const uint8_t *from = u + ((long)iy * W + ix) * q->c4;
+          const uint8_t *from = u + ((long)iy * W + ix) * c4;
           for (int g = 0; g < words; g++) memcpy(to + g * 4 * FER__I8_NR, from + 4 * g, 4);
         }
       }
@@ -165,9 +169,10 @@ void fer__qlayer_run(const fer__qlayer *q, const fer__layer *l, const float *x,
     const int32_t off = q->offset[f];
     const float sc = q->out_scale[f], b = q->bias[f];
     float *yf = y + (long)f * P;
+    const int relu = q->relu;
     for (int p = 0; p < P; p++) {
       float v = (float)(a[p] - off) * sc + b;
-      yf[p] = q->relu ? fer__relu1(v) : v;
+      yf[p] = relu ? fer__relu1(v) : v;
     }
   }
 }
