@@ -374,6 +374,54 @@ FER_API fer_status fer_model_predict_image(const fer_model *m,
                                            const fer_image *img, float *probs,
                                            int capacity, int *top_class);
 
+/* ---- int8 inference (docs/int8.md) ----
+ * fer_model_quantize derives int8 weights (one scale per output channel,
+ * batch norm folded in) and 7-bit activations (one scale per quantised
+ * layer's input, from the calibration images) for the convolutions (one
+ * group, at least 4 input channels) and dense layers of a chain model. It does not
+ * switch the model over: set FER_MODEL_PRECISION to FER_PRECISION_INT8 for
+ * that. Predictions, evaluation and predictors then run int8; training
+ * always runs fp32, and any call that changes the weights (training steps,
+ * fer_model_set_tensor, fer_model_set_parameters, fer_model_init_weights,
+ * adding a layer) discards the quantisation and returns the model to fp32.
+ * The quantisation lives in memory only: model files keep fp32 weights.
+ * Kernels: AVX2 where the CPU has it, else portable C; both give the same
+ * int32 sums bit for bit. FER_MODEL_INT8_PORTABLE, or the environment
+ * variable FER_INT8_KERNEL=generic, forces the portable kernel. */
+typedef enum fer_precision {
+  FER_PRECISION_FP32 = 1,
+  FER_PRECISION_INT8 = 2
+} fer_precision;
+
+typedef enum fer_model_param {
+  FER_MODEL_PRECISION = 1,     /* fer_precision, default FER_PRECISION_FP32 */
+  FER_MODEL_INT8_PORTABLE = 2  /* 1: int8 runs the portable kernel, default 0 */
+} fer_model_param;
+
+/* Quantises m from `count` calibration images (model input shape, already
+ * preprocessed as fer_model_preprocess leaves them; a few hundred is
+ * plenty), replacing an earlier quantisation. The model is written: no
+ * other thread may use it meanwhile. Statuses: FER_ERR_INVALID_ARGUMENT
+ * (NULL calibration, count 0, a non-finite value in an image or a layer's
+ * input); FER_ERR_UNSUPPORTED (a graph model, or no convolution to
+ * quantise); FER_ERR_TOO_LARGE; FER_ERR_OUT_OF_MEMORY; FER_ERR_MISUSE (m
+ * not live). On failure the model is unchanged. */
+FER_API fer_status fer_model_quantize(fer_model *m, const float *calibration,
+                                      size_t count);
+/* Keyed model settings. fer_model_set: FER_ERR_NOT_FOUND for an unknown
+ * key, FER_ERR_INVALID_ARGUMENT for a value out of bounds, FER_ERR_MISUSE
+ * for FER_PRECISION_INT8 on a model not quantised. Not while other threads
+ * predict with the model. */
+FER_API fer_status fer_model_set(fer_model *m, fer_model_param key,
+                                 double value);
+FER_API fer_status fer_model_get(const fer_model *m, fer_model_param key,
+                                 double *value);
+/* Name ("precision"), default and inclusive bounds of a key; any out
+ * pointer may be NULL. FER_ERR_NOT_FOUND for an unknown key. */
+FER_API fer_status fer_model_param_info(fer_model_param key, const char **name,
+                                        double *default_value,
+                                        double *min_value, double *max_value);
+
 /* A predictor owns the scratch memory for predictions with one model, so
  * that repeated calls allocate nothing after the first call with a given
  * batch size. The model must outlive it and must not be changed while it

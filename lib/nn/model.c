@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "nn/nn_internal.h"
+#include "nn/quant.h"
 
 const char *const fer__fer2013_class_names[7] = {
     "angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"};
@@ -36,6 +36,7 @@ fer_status fer_model_create(int channels, int height, int width,
   fer_model *m = fer__calloc(1, sizeof *m);
   if (!m) return fer__fail(FER_ERR_OUT_OF_MEMORY, "fer_model_create: out of memory");
   m->magic = FER__MODEL_MAGIC;
+  fer__model_settings_defaults(m);
   m->input = (fer__shape){channels, height, width};
   m->init = FER_INIT_HE_UNIFORM;
   fer__rng_seed(&m->init_rng, 0);
@@ -65,6 +66,7 @@ void fer_model_free(fer_model *m) {
   fer__free(m->metadata);
   fer__free(m->class_weights);
   fer__workspace_free(m->ws);
+  fer__quant_free(m->quant);
   m->magic = 0;
   fer__free(m);
 }
@@ -248,9 +250,10 @@ fer_status fer__model_append(fer_model *m, const fer__layer *proto) {
   m->trainable_floats += trainable_floats_of(&l);
   m->layers[m->num_layers++] = l;
   name_sources(m, &m->layers[m->num_layers - 1]);
-  /* The shapes changed: any workspace is stale. */
+  /* The shapes changed: any workspace and quantisation are stale. */
   fer__workspace_free(m->ws);
   m->ws = NULL;
+  fer__model_drop_quant(m);
   return FER_OK;
 }
 
@@ -264,6 +267,7 @@ fer_status fer_model_init_weights(fer_model *m, fer_init init, uint64_t seed) {
   fer__rng_seed(&m->init_rng, seed);
   for (int i = 0; i < m->num_layers; i++)
     fer__layer_init(&m->layers[i], init, &m->init_rng);
+  fer__model_drop_quant(m);
   return FER_OK;
 }
 
@@ -452,5 +456,6 @@ fer_status fer_model_set_tensor(fer_model *m, int layer, fer_tensor which,
                      "fer_model_set_tensor: layer %d tensor %d holds %zu floats, got %zu",
                      layer, (int)which, n, count);
   memcpy(m->layers[layer].tensor[which - 1], src, n * sizeof(float));
+  fer__model_drop_quant(m);
   return FER_OK;
 }

@@ -230,6 +230,10 @@ typedef struct fer__metadata_entry {
 } fer__metadata_entry;
 
 typedef struct fer__workspace fer__workspace;
+typedef struct fer__quant fer__quant; /* nn/quant.h */
+
+/* Keys 1.. of fer_model_set; slot 0 unused. */
+enum { FER__MODEL_SETTINGS = FER_MODEL_INT8_PORTABLE + 1 };
 
 struct fer_model {
   uint32_t magic;
@@ -255,7 +259,14 @@ struct fer_model {
   float label_smoothing;
   float *class_weights; /* NULL or output_size floats */
   fer__workspace *ws;   /* forward/evaluate/train workspace, lazily made */
+  /* fer_model_set values (quantize.c) and the int8 quantisation (NULL:
+   * none). */
+  double settings[FER__MODEL_SETTINGS];
+  fer__quant *quant;
 };
+
+/* Stores the defaults of the model's keyed settings (quantize.c). */
+void fer__model_settings_defaults(fer_model *m);
 
 /* The per-image normalisation of fer_model_preprocess on `n` images that
  * already had the affine preprocessing (lib/nn/input_norm.c). Training
@@ -315,6 +326,8 @@ struct fer__workspace {
   float *affine;     /* 2 x the widest batch norm: a fused bn's scale, shift */
   float **kept;      /* per layer (NULL: none), see fer__pass; NULL: not kept */
   int *kept_ready;
+  void *quant_scratch;  /* the int8 path's bytes (nn/quant.h) */
+  size_t quant_scratch_bytes;
 };
 
 /* Makes sure *ws fits (n, threads, with_grads); reallocates if not. */

@@ -4,7 +4,7 @@
  * never allocates. */
 #include <string.h>
 
-#include "nn/nn_internal.h"
+#include "nn/quant.h"
 
 void fer__workspace_free(fer__workspace *ws) {
   if (!ws) return;
@@ -33,6 +33,7 @@ void fer__workspace_free(fer__workspace *ws) {
     for (int i = 0; ws->kept[i] != (float *)ws; i++) fer__free(ws->kept[i]);
   fer__free(ws->kept);
   fer__free(ws->kept_ready);
+  fer__free(ws->quant_scratch);
   fer__free(ws);
 }
 
@@ -125,16 +126,29 @@ oom:
   return fer__fail(FER_ERR_OUT_OF_MEMORY, "predictor: out of memory");
 }
 
+/* The int8 path's bytes, grown when the model was quantised since. */
+static fer_status quant_scratch(const fer_model *m, fer__workspace *ws) {
+  if (!m->quant || ws->quant_scratch_bytes >= m->quant->scratch_bytes)
+    return FER_OK;
+  fer__free(ws->quant_scratch);
+  ws->quant_scratch_bytes = 0;
+  if (!(ws->quant_scratch = fer__malloc(m->quant->scratch_bytes)))
+    return fer__fail(FER_ERR_OUT_OF_MEMORY, "workspace: out of memory");
+  ws->quant_scratch_bytes = m->quant->scratch_bytes;
+  return FER_OK;
+}
+
 fer_status fer__workspace_prepare(const fer_model *m, fer__workspace **ws,
                                   int n, int with_grads) {
   int threads = fer__num_threads();
   if (threads < 1) threads = 1;
   if (*ws && (*ws)->n == n && (*ws)->threads == threads &&
       (*ws)->with_grads >= with_grads)
-    return FER_OK;
+    return quant_scratch(m, *ws);
   fer__workspace_free(*ws);
   *ws = NULL;
-  return workspace_make(m, n, threads, with_grads, ws);
+  fer_status st = workspace_make(m, n, threads, with_grads, ws);
+  return st ? st : quant_scratch(m, *ws);
 }
 
 /* Whether layer j (after i) is a one-input layer of `kind` that reads layer
@@ -176,6 +190,10 @@ static int fuse_after(const fer_model *m, int i, int training, float *affine,
 
 const float *fer__forward(const fer_model *m, fer__workspace *ws,
                           const float *x, int n, int training, fer__rng *rng) {
+  const int int8 = !training && fer__model_runs_int8(m);
+  /* A training forward changes batch-norm statistics (see below): the
+   * quantisation made from the old ones goes. */
+  if (training && m->quant) fer__model_drop_quant((fer_model *)m);
   fer__pass pass = {.n = n, .training = training, .threads = ws->threads,
                     .scratch = ws->scratch, .scratch_floats = ws->scratch_floats,
                     .rng = rng};
@@ -185,6 +203,11 @@ const float *fer__forward(const fer_model *m, fer__workspace *ws,
     const fer__layer_ops *ops = fer__layer_ops_of(l->kind);
     fer__epilogue e;
     int taken;
+    if (int8 && m->quant->by_layer[i] >= 0) {
+      i = fer__quant_forward_layer(m, ws, i, fer__src_act(ws->act, x, l->src[0]), n);
+      in = ws->act[i];
+      continue;
+    }
     pass.kept = ws->kept ? ws->kept[i] : NULL;
     pass.kept_ready = ws->kept ? &ws->kept_ready[i] : NULL;
     if (ops->forward_fused &&

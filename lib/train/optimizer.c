@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/params.h"
+#include "nn/quant.h"
 #include "train/optim_internal.h"
 #include "util/endian.h"
 
@@ -119,6 +120,7 @@ fer_status fer__optimizer_update(fer_optimizer *opt, fer_model *m,
   const size_t total = m->trainable_floats;
   fer_status st = fer__optimizer_prepare(opt, m);
   if (st) return st;
+  fer__model_drop_quant(m); /* the weights change */
   if (opt->clip_norm > 0.0) clip_by_global_norm(grads, total, opt->clip_norm);
   opt->steps++;
   const float lr = (float)opt->lr, wd = (float)opt->weight_decay;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "fer/train.h"
+#include "nn/quant.h"
 #include "train/optim_internal.h"
 
 int fer_flat_layout_version(void) { return FER_FLAT_LAYOUT_VERSION; }
@@ -279,6 +280,7 @@ fer_status fer_model_set_parameters(fer_model *m, const float *src, size_t count
       return fer__fail(FER_ERR_INVALID_ARGUMENT, "fer_model_set_parameters: "
                        "element %zu is not a finite number", i);
   flat_copy(m, 0, FER__TRAINABLE_TENSORS, (float *)src, 0);
+  fer__model_drop_quant(m);
   return FER_OK;
 }
 
@@ -317,5 +319,6 @@ fer_status fer_model_set_statistics(fer_model *m, const float *src, size_t count
     }
   }
   flat_copy(m, FER__TRAINABLE_TENSORS, FER__TENSORS, (float *)src, 0);
+  fer__model_drop_quant(m);
   return FER_OK;
 }

@@ -61,6 +61,15 @@ signature("fer_model_set_image_normalization", c_status, c_ptr, ctypes.c_uint, c
 signature("fer_model_get_image_normalization", None, c_ptr, P(ctypes.c_uint), P(c_float))
 signature("fer_model_preprocess", c_status, c_ptr, P(c_float), c_int)
 signature("fer_image_sharpness", c_float, P(c_float), c_int, c_int, c_int)
+signature("fer_model_quantize", c_status, c_ptr, P(c_float), c_size)
+signature("fer_model_set", c_status, c_ptr, c_int, c_double)
+signature("fer_model_get", c_status, c_ptr, c_int, P(c_double))
+signature("fer_model_param_info", c_status, c_int, P(c_str), P(c_double),
+          P(c_double), P(c_double))
+
+# fer_model_param keys and fer_precision values (fer/nn.h).
+MODEL_PRECISION, MODEL_INT8_PORTABLE = 1, 2
+PRECISIONS = {"fp32": 1, "int8": 2}
 signature("fer_model_set_metadata", c_status, c_ptr, c_str, c_str)
 signature("fer_model_get_metadata", c_str, c_ptr, c_str)
 signature("fer_model_metadata_count", c_int, c_ptr)
@@ -459,6 +468,60 @@ class Model(Handle):
         _lib.call("fer_model_set_tensor", self._mutable(), layer,
                   _lookup(TENSORS, which, "tensor"), ptr, n)
         del keep
+
+    # -- int8 inference ----------------------------------------------------
+    def quantize(self, calibration):
+        """Derive int8 weights and activation scales from calibration images
+        (N x C x H x W, already ``preprocess``-ed; a few hundred is plenty).
+        Inference stays fp32 until ``precision = "int8"``. Training, or any
+        change of the weights, discards the quantisation (back to fp32)."""
+        c, h, w = self.input_shape
+        ptr, keep, count = _buffers.floats_in(calibration)
+        if count % (c * h * w):
+            raise _invalid("calibration holds %d values, not a multiple of the "
+                           "model input %dx%dx%d" % (count, c, h, w))
+        _lib.call("fer_model_quantize", self._mutable(), ptr, count // (c * h * w))
+        del keep
+        return self
+
+    def _setting(self, key):
+        value = c_double()
+        _lib.call("fer_model_get", self._h, key, ctypes.byref(value))
+        return value.value
+
+    @property
+    def precision(self):
+        """"fp32" (the default) or "int8" (after ``quantize``)."""
+        value = int(self._setting(MODEL_PRECISION))
+        return {v: k for k, v in PRECISIONS.items()}[value]
+
+    @precision.setter
+    def precision(self, value):
+        key = _lookup(PRECISIONS, value, "precision")
+        _lib.call("fer_model_set", self._mutable(), MODEL_PRECISION, key)
+
+    @property
+    def int8_portable(self):
+        """True: int8 inference runs the portable C kernel (as the
+        environment variable FER_INT8_KERNEL=generic does), for tests."""
+        return bool(self._setting(MODEL_INT8_PORTABLE))
+
+    @int8_portable.setter
+    def int8_portable(self, value):
+        _lib.call("fer_model_set", self._mutable(), MODEL_INT8_PORTABLE,
+                  1.0 if value else 0.0)
+
+    @staticmethod
+    def settings():
+        """{name: (default, min, max)} of the model's keyed settings."""
+        out = {}
+        info = _lib.fn("fer_model_param_info")
+        for key in (MODEL_PRECISION, MODEL_INT8_PORTABLE):
+            name, d, lo, hi = c_str(), c_double(), c_double(), c_double()
+            _lib.check(info(key, ctypes.byref(name), ctypes.byref(d),
+                            ctypes.byref(lo), ctypes.byref(hi)))
+            out[name.value.decode()] = (d.value, lo.value, hi.value)
+        return out
 
     # -- class names, preprocessing, metadata ------------------------------
     @property
