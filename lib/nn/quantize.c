@@ -271,7 +271,8 @@ fer_status fer_model_quantize(fer_model *m, const float *calibration,
                      "%s: only chain models (each layer reading the one "
                      "before) can be quantised", who);
   const size_t in_size = (size_t)fer__shape_size(m->input);
-  if (count > ((size_t)1 << 40) / (in_size ? in_size : 1))
+  /* count * in_size floats must be addressable (32-bit size_t included). */
+  if (count > SIZE_MAX / sizeof(float) / (in_size ? in_size : 1))
     return fer__fail(FER_ERR_TOO_LARGE, "%s: %zu images is too many", who, count);
   for (size_t i = 0; i < count * in_size; i++)
     if (!isfinite(calibration[i]))
