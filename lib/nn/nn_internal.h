@@ -22,7 +22,7 @@
 /* Version 2 added the NORM section; version 3 graph architectures (named
  * layers, from=, multi-input layers). Files are written with the lowest
  * version that holds them, so older readers keep reading chain models. */
-#define FER__MODEL_FORMAT_VERSION 3
+#define FER__MODEL_FORMAT_VERSION 4
 
 typedef struct fer__shape {
   int c, h, w;
