@@ -56,7 +56,8 @@ void fer__model_drop_quant(fer_model *m);
 
 /* For fer__forward: runs quantised layer i (m->quant->by_layer[i] >= 0)
  * on n images x, writing the output of the last layer it covers, whose
- * index it returns. ws->quant_scratch must hold m->quant->scratch_bytes. */
+ * index it returns. ws->quant_scratch must hold m->quant->scratch_bytes per
+ * thread (min(ws->threads, n) of them): the images run in parallel. */
 int fer__quant_forward_layer(const fer_model *m, fer__workspace *ws, int i,
                              const float *x, int n);
 

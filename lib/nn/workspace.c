@@ -126,15 +126,18 @@ oom:
   return fer__fail(FER_ERR_OUT_OF_MEMORY, "predictor: out of memory");
 }
 
-/* The int8 path's bytes, grown when the model was quantised since. */
+/* The int8 path's bytes, one image's worth per thread (quant_forward.c
+ * runs a batch's images in parallel), grown when the model was quantised
+ * since. */
 static fer_status quant_scratch(const fer_model *m, fer__workspace *ws) {
-  if (!m->quant || ws->quant_scratch_bytes >= m->quant->scratch_bytes)
-    return FER_OK;
+  if (!m->quant) return FER_OK;
+  const size_t need = m->quant->scratch_bytes * (size_t)FER__MIN(ws->threads, ws->n);
+  if (ws->quant_scratch_bytes >= need) return FER_OK;
   fer__free(ws->quant_scratch);
   ws->quant_scratch_bytes = 0;
-  if (!(ws->quant_scratch = fer__malloc(m->quant->scratch_bytes)))
+  if (!(ws->quant_scratch = fer__malloc(need)))
     return fer__fail(FER_ERR_OUT_OF_MEMORY, "workspace: out of memory");
-  ws->quant_scratch_bytes = m->quant->scratch_bytes;
+  ws->quant_scratch_bytes = need;
   return FER_OK;
 }
 

@@ -324,6 +324,17 @@ static void test_default_model(void) {
   else
     unsetenv("FER_INT8_KERNEL");
 
+  /* Images run in parallel, each on its own scratch: any thread count
+   * gives the same bytes (p8 ran on the default count). */
+  for (int threads = 1; threads <= 3; threads++) {
+    CHECK_OK(fer_set_num_threads(threads));
+    memset(pport, 0, (size_t)n * K * sizeof(float));
+    CHECK_OK(fer_model_predict(m, x, threads == 3 ? 2 : n, pport));
+    CHECK_MSG(memcmp(pport, p8, (size_t)(threads == 3 ? 2 : n) * K * sizeof(float)) == 0,
+              "int8 on %d threads differs", threads);
+  }
+  CHECK_OK(fer_set_num_threads(0));
+
   /* A predictor follows the setting too. */
   fer_predictor *pr = NULL;
   CHECK_OK(fer_predictor_create(m, &pr));
