@@ -284,6 +284,12 @@ fer__shape fer__model_output_shape(const fer_model *m);
 /* 1 when every layer reads just the layer before it and none is named (a
  * plain chain: the version-1/2 architecture text). */
 int fer__model_is_chain(const fer_model *m);
+
+/* Whether layer j (after i) is a one-input layer of `kind` that reads layer
+ * i, and nothing else reads i: then i's output is only an intermediate of
+ * the pair, and need not be written (workspace.c: fusion; quantize.c: what
+ * a quantised layer covers). */
+int fer__sole_reader(const fer_model *m, int i, int j, fer_layer_kind kind);
 /* Index of the layer named `name` (len bytes), FER__SRC_INPUT for "input",
  * or -2 when there is none. */
 int fer__model_find_name(const fer_model *m, const char *name, size_t len);

@@ -87,15 +87,17 @@ static int quantizable(const fer__layer *l) {
          l->kind == FER_LAYER_DENSE;
 }
 
-/* The layers a quantised layer at i takes over: a batch norm, a ReLU. */
+/* The layers a quantised layer at i takes over: a batch norm, a ReLU, each
+ * when it is the only reader of the layer before (in a graph another
+ * layer may read the convolution's own output, which then has to exist). */
 static int covered_until(const fer_model *m, int i, int *bn, int *relu) {
   int j = i;
   *bn = *relu = 0;
-  if (j + 1 < m->num_layers && m->layers[j + 1].kind == FER_LAYER_BATCH_NORM) {
+  if (fer__sole_reader(m, j, j + 1, FER_LAYER_BATCH_NORM)) {
     *bn = 1;
     j++;
   }
-  if (j + 1 < m->num_layers && m->layers[j + 1].kind == FER_LAYER_RELU) {
+  if (fer__sole_reader(m, j, j + 1, FER_LAYER_RELU)) {
     *relu = 1;
     j++;
   }
@@ -354,10 +356,6 @@ fer_status fer_model_quantize(fer_model *m, const float *calibration,
     return fer__fail(FER_ERR_INVALID_ARGUMENT,
                      "%s: need calibration images (got %s, count %zu)", who,
                      calibration ? "data" : "NULL", count);
-  if (!fer__model_is_chain(m))
-    return fer__fail(FER_ERR_UNSUPPORTED,
-                     "%s: only chain models (each layer reading the one "
-                     "before) can be quantised", who);
   const size_t in_size = (size_t)fer__shape_size(m->input);
   if (count > ((size_t)1 << 40) / (in_size ? in_size : 1))
     return fer__fail(FER_ERR_TOO_LARGE, "%s: %zu images is too many", who, count);

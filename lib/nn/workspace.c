@@ -154,10 +154,7 @@ fer_status fer__workspace_prepare(const fer_model *m, fer__workspace **ws,
   return st ? st : quant_scratch(m, *ws);
 }
 
-/* Whether layer j (after i) is a one-input layer of `kind` that reads layer
- * i, and nothing else reads i: then i's output is only an intermediate of
- * the pair, and need not be written. */
-static int sole_reader(const fer_model *m, int i, int j, fer_layer_kind kind) {
+int fer__sole_reader(const fer_model *m, int i, int j, fer_layer_kind kind) {
   if (j >= m->num_layers || m->layers[j].kind != kind ||
       m->layers[j].num_src > 1 || m->layers[j].src[0] != i)
     return 0;
@@ -177,14 +174,14 @@ static int fuse_after(const fer_model *m, int i, int training, float *affine,
   int j = i + 1;
   *e = (fer__epilogue){0};
   if (!training && m->layers[i].kind == FER_LAYER_CONV &&
-      sole_reader(m, j - 1, j, FER_LAYER_BATCH_NORM)) {
+      fer__sole_reader(m, j - 1, j, FER_LAYER_BATCH_NORM)) {
     const fer__layer *bn = &m->layers[j];
     fer__bn_inference_affine(bn, affine, affine + bn->in.c);
     e->scale = affine;
     e->shift = affine + bn->in.c;
     j++;
   }
-  if (sole_reader(m, j - 1, j, FER_LAYER_RELU)) {
+  if (fer__sole_reader(m, j - 1, j, FER_LAYER_RELU)) {
     e->relu = 1;
     j++;
   }

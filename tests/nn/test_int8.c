@@ -10,7 +10,10 @@
  *    quantisation, and the statuses of bad inputs;
  *  - a quantisation saved in a model file (QUNT) loads back to the same
  *    int8 outputs bit for bit, and every corrupt or inconsistent QUNT
- *    section is refused with FER_ERR_FORMAT. */
+ *    section is refused with FER_ERR_FORMAT;
+ *  - graphs: an ensemble of a chain and a residual graph in int8 against
+ *    its members quantised alone (the softmax of the mean of their int8
+ *    log-probabilities), and against its own fp32 output. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -477,11 +480,11 @@ static void test_bad_inputs(void) {
   CHECK_MESSAGE_CONTAINS("no convolution");
   fer_model_free(m);
 
-  /* A graph model. */
+  /* A graph model without a convolution on 4 or more channels. */
   CHECK_OK(fer_model_from_text("input 1x6x6\na = conv 2 3x3 same\nb = relu\n"
                                "add a b\n", &m));
   CHECK_STATUS(fer_model_quantize(m, x, 2), FER_ERR_UNSUPPORTED);
-  CHECK_MESSAGE_CONTAINS("chain");
+  CHECK_MESSAGE_CONTAINS("no convolution");
   fer_model_free(m);
 }
 
@@ -683,6 +686,110 @@ done:
   fer_model_free(m);
 }
 
+/* ---- Graphs: an ensemble ---- */
+
+/* A chain, and a residual graph whose first convolution (b0) is read by
+ * its ReLU and by the add, so that the quantised b0 must write its own
+ * output instead of folding the ReLU in. */
+static const char *const ensemble_members[2] = {
+    "input 4x12x12\nconv 8 3x3 same\nbn\nrelu\nmax 2x2/2\nconv 8 3x3 same\nrelu\n"
+    "flatten\ndense 5\nsoftmax\n",
+    "input 4x12x12\nb0 = conv 4 3x3 same\nrelu\nconv 4 3x3 same\nadd b0\nb1 = relu\n"
+    "avg 2x2/2 from=b1\nflatten\ndense 5\nsoftmax\n",
+};
+
+static void test_ensemble(void) {
+  enum { CAL = 16, N = 24, K = 5, IN = 4 * 12 * 12 };
+  fer_model *member[2] = {NULL, NULL}, *e = NULL;
+  for (int k = 0; k < 2; k++) {
+    CHECK_OK(fer_model_from_text(ensemble_members[k], &member[k]));
+    if (!member[k]) goto done;
+    CHECK_OK(fer_model_init_weights(member[k], FER_INIT_HE_UNIFORM, 40 + (uint64_t)k));
+  }
+  CHECK_OK(fer_model_ensemble((const fer_model *const *)member, 2, &e));
+  if (!e) goto done;
+  float *cx = tu_alloc((size_t)CAL * IN), *x = tu_alloc((size_t)N * IN);
+  tu_fill(cx, (size_t)CAL * IN, 50, -1.0f, 1.0f);
+  tu_fill(x, (size_t)N * IN, 51, -1.0f, 1.0f);
+  float pm[2][N * K], p8[N * K], p32[N * K], ref[N * K], back8[N * K];
+
+  /* The members alone, quantised on the same images (the residual one is
+   * a graph too). */
+  int member_layers = 0;
+  for (int k = 0; k < 2; k++) {
+    CHECK_OK(fer_model_quantize(member[k], cx, CAL));
+    CHECK_OK(fer_model_set(member[k], FER_MODEL_PRECISION, FER_PRECISION_INT8));
+    CHECK_OK(fer_model_predict(member[k], x, N, pm[k]));
+    member_layers += fer__quant_count(member[k]);
+  }
+  /* Chain: conv+bn+relu, conv+relu, dense; graph: b0 alone (two readers),
+   * conv, dense. */
+  CHECK_EQ_INT(fer__quant_count(member[0]), 3);
+  CHECK_EQ_INT(fer__quant_count(member[1]), 3);
+  fer__qparams b0;
+  fer__quant_params_at(member[1], 0, &b0);
+  CHECK_EQ_INT(b0.first, 0);
+  CHECK_EQ_INT(b0.last, 0);
+  /* softmax(mean of logits) = softmax(mean of log-probabilities): each
+   * member's log-sum-exp is a shift that the softmax removes. */
+  for (int i = 0; i < N; i++) {
+    double z[K], top = -1e30, sum = 0.0;
+    for (int c = 0; c < K; c++) {
+      z[c] = 0.5 * (log(pm[0][i * K + c]) + log(pm[1][i * K + c]));
+      if (z[c] > top) top = z[c];
+    }
+    for (int c = 0; c < K; c++) sum += exp(z[c] - top);
+    for (int c = 0; c < K; c++) ref[i * K + c] = (float)(exp(z[c] - top) / sum);
+  }
+
+  CHECK_OK(fer_model_predict(e, x, N, p32));
+  CHECK_OK(fer_model_quantize(e, cx, CAL));
+  CHECK_EQ_INT(fer__quant_count(e), member_layers);
+  CHECK_OK(fer_model_set(e, FER_MODEL_PRECISION, FER_PRECISION_INT8));
+  CHECK_OK(fer_model_predict(e, x, N, p8));
+  double worst_ref = 0.0, worst32 = 0.0;
+  int agree = 0;
+  for (int i = 0; i < N; i++) {
+    int a = 0, b = 0;
+    for (int c = 0; c < K; c++) {
+      worst_ref = fmax(worst_ref, fabs(p8[i * K + c] - ref[i * K + c]));
+      worst32 = fmax(worst32, fabs(p8[i * K + c] - p32[i * K + c]));
+      if (p8[i * K + c] > p8[i * K + a]) a = c;
+      if (p32[i * K + c] > p32[i * K + b]) b = c;
+    }
+    agree += a == b;
+  }
+  fprintf(stderr, "ensemble: int8 vs members' int8 %.2g, vs fp32 %.3f, top-1 %d/%d\n",
+          worst_ref, worst32, agree, N);
+  /* The members' layers see the same inputs in the ensemble, so the same
+   * steps; the logits layer's weights are halved, which is exact. */
+  CHECK_MSG(worst_ref <= 1e-5, "ensemble int8 differs from its members' by %g", worst_ref);
+  CHECK_MSG(worst32 <= 0.05, "ensemble int8 differs from fp32 by %g", worst32);
+  CHECK_MSG(agree >= N * 9 / 10, "top-1 agreement %d of %d", agree, N);
+  CHECK(memcmp(p8, p32, sizeof p8) != 0);
+
+  /* Saved and loaded: a version-4 graph file, the same int8 outputs. */
+  void *data = NULL;
+  size_t size = 0;
+  fer_model *back = NULL;
+  CHECK_OK(fer_model_save_memory(e, FER_SAVE_DEFAULT, &data, &size));
+  CHECK_EQ_INT(fer__get_u32le((const uint8_t *)data + 8), 4);
+  CHECK_OK(fer_model_load_memory(data, size, &back));
+  if (back) {
+    CHECK_OK(fer_model_set(back, FER_MODEL_PRECISION, FER_PRECISION_INT8));
+    CHECK_OK(fer_model_predict(back, x, N, back8));
+    CHECK(memcmp(back8, p8, sizeof p8) == 0);
+  }
+  fer_model_free(back);
+  fer_free(data);
+  free(cx);
+  free(x);
+done:
+  fer_model_free(e);
+  fer_model_free(member[0]);
+  fer_model_free(member[1]);
+}
+
 int main(void) {
   RUN(test_kernels);
   RUN(test_conv_against_reference);
@@ -691,5 +798,6 @@ int main(void) {
   RUN(test_training_drops_quantisation);
   RUN(test_bad_inputs);
   RUN(test_saved_quantisation);
+  RUN(test_ensemble);
   return harness_finish();
 }
