@@ -30,6 +30,7 @@ int cmd_train_cascade(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_ensemble(int argc, char **argv);
+int cmd_quantize(int argc, char **argv);
 
 /* The commands that exist in this build; grows as they land. */
 #define CLI_COMMANDS_EXTRA \
@@ -43,6 +44,7 @@ int cmd_ensemble(int argc, char **argv);
   {"train-cascade", "train a Viola-Jones cascade (OpenCV XML + binary)", cmd_train_cascade}, \
   {"export", "write a model as ONNX", cmd_export}, \
   {"import", "read an ONNX model into a libfer model file", cmd_import}, \
-  {"ensemble", "combine models into one that averages their logits", cmd_ensemble},
+  {"ensemble", "combine models into one that averages their logits", cmd_ensemble}, \
+  {"quantize", "calibrate a model's int8 path and save it", cmd_quantize},
 
 #endif

@@ -26,6 +26,8 @@ void cli_analyzer_usage(FILE *out) {
           "  --model FILE          expression model (default: the built-in one)\n"
           "  --cascade FILE        face cascade, OpenCV XML or libfer binary (default:\n"
           "                        $FER_CASCADE, else the built-in one)\n"
+          "  --int8                classify with the int8 path: the --model file\n"
+          "                        must hold a saved quantisation (fer quantize)\n"
           "  --threads N           threads to use (default: all cores)\n"
           "  --scale-factor F      detector pyramid step, > 1 (default %g)\n"
           "  --min-neighbors N     detector neighbours (default %g)\n"
@@ -49,6 +51,10 @@ static int parse_number(const char *command, const char *flag, const char *text,
 int cli_analyzer_parse(const char *command, int argc, char **argv, int *i,
                        cli_analyzer_options *opt) {
   const char *a = argv[*i];
+  if (strcmp(a, "--int8") == 0) {
+    opt->int8 = 1;
+    return 1;
+  }
   int setting = -1;
   for (size_t k = 0; k < NUM_SETTINGS; k++)
     if (strcmp(a, setting_flags[k].flag) == 0) setting = (int)k;
@@ -99,6 +105,13 @@ int cli_analyzer_open(const char *command, const cli_analyzer_options *opt,
   if (opt->cascade_path && fer_cascade_load(opt->cascade_path, &ca->cascade) != FER_OK)
     return fail(command, ca);
   if (!ca->model && fer_default_model_load(&ca->model) != FER_OK) return fail(command, ca);
+  if (opt->int8 && fer_model_set(ca->model, FER_MODEL_PRECISION, FER_PRECISION_INT8)) {
+    fprintf(stderr, "fer %s: --int8: %s holds no quantisation (write one with "
+            "fer quantize MODEL CALIB OUT.ferm)\n", command,
+            opt->model_path ? opt->model_path : "the built-in model");
+    cli_analyzer_close(ca);
+    return CLI_FAILURE;
+  }
   if (need_cascade && !ca->cascade && fer_default_cascade_load(&ca->cascade) != FER_OK)
     return fail(command, ca);
   if (!need_cascade) return CLI_OK;

@@ -1,5 +1,5 @@
 /* Options shared by the subcommands that run the analyzer (analyze, video,
- * predict): --model, --cascade, --threads and the detector settings, parsed
+ * predict): --model, --cascade, --int8, --threads and the detector settings, parsed
  * the same way everywhere, and the analyzer they describe. */
 #ifndef FER_CLI_ANALYZER_H
 #define FER_CLI_ANALYZER_H
@@ -12,6 +12,7 @@ typedef struct cli_analyzer_options {
   const char *model_path;   /* NULL: the built-in model */
   const char *cascade_path; /* NULL: the built-in (or installed) cascade */
   int threads;              /* 0: libfer's default */
+  int int8;                 /* --int8: the model's saved quantisation */
   double values[6];         /* indexed by fer_analyze_param */
   int given[6];
 } cli_analyzer_options;

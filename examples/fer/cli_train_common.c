@@ -88,3 +88,31 @@ int cli_progress_callback(void *user, fer_train_event event, int epoch,
   fflush(stderr);
   return 0;
 }
+
+int cli_quantize_on(fer_model *model, const char *path, size_t n, const char *who) {
+  int c, h, w, ok = 0;
+  fer_model_input_shape(model, &c, &h, &w);
+  fer_dataset *ds = cli_load_dataset(path, FER_USAGE_TRAINING);
+  if (!ds) return 0;
+  size_t count = fer_dataset_count(ds), sample = (size_t)c * h * w;
+  if (n > count) n = count;
+  float *x = malloc(n * sample * sizeof *x);
+  uint32_t *indices = malloc(n * sizeof *indices);
+  int32_t *labels = malloc(n * sizeof *labels);
+  fer_status st = FER_ERR_OUT_OF_MEMORY;
+  if (x && indices && labels) {
+    for (size_t i = 0; i < n; i++) indices[i] = (uint32_t)(i * count / n);
+    st = fer_dataset_make_batch(ds, NULL, 0, indices, n, 1.0f, x, n * sample, labels);
+    if (!st) st = fer_model_preprocess(model, x, (int)n);
+    if (!st) st = fer_model_quantize(model, x, n);
+    ok = !st;
+  }
+  if (!ok)
+    fprintf(stderr, "%s: %s\n", who,
+            st == FER_ERR_OUT_OF_MEMORY ? "out of memory" : fer_last_error());
+  free(x);
+  free(indices);
+  free(labels);
+  fer_dataset_free(ds);
+  return ok;
+}

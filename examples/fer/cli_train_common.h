@@ -14,6 +14,12 @@ int cli_parse_usage(const char *text);
  * Prints the reason to stderr and returns NULL on failure. */
 fer_dataset *cli_load_dataset(const char *path, fer_usage usage);
 
+/* Quantises `model` (fer_model_quantize) on `n` images spread evenly over
+ * the data set at `path` (CSV Training rows or a folder), preprocessed as
+ * the model wants. Prints "`who`: reason" to stderr and returns 0 on
+ * failure, 1 on success; the model stays fp32. */
+int cli_quantize_on(fer_model *model, const char *path, size_t n, const char *who);
+
 /* Strict number parsing: the whole text must be a finite number. */
 int cli_parse_double(const char *text, double *out);
 

@@ -29,6 +29,8 @@ static void usage(FILE *out) {
 "                        of CALIB (CSV rows of --usage training, or a folder)\n"
 "  --calibrate N         calibration images for --int8, spread evenly over\n"
 "                        CALIB (default 256)\n"
+"  --precision P         fp32 (default) or int8: int8 runs MODEL's saved\n"
+"                        quantisation (a file from fer quantize)\n"
 "\n"
 "Exit status: 0 done, 1 failure, 2 bad arguments.\n");
 }
@@ -51,38 +53,11 @@ static fer_status predict(fer_predictor *p, float *x, float *mirror, int n,
   return FER_OK;
 }
 
-/* Quantises `model` on `n` images spread evenly over the data set at
- * `path` and switches it to int8. */
-static int quantize_on(fer_model *model, const char *path, size_t n) {
-  int c, h, w, ok = 0;
-  fer_model_input_shape(model, &c, &h, &w);
-  fer_dataset *ds = cli_load_dataset(path, FER_USAGE_TRAINING);
-  if (!ds) return 0;
-  size_t count = fer_dataset_count(ds), sample = (size_t)c * h * w;
-  if (n > count) n = count;
-  float *x = malloc(n * sample * sizeof *x);
-  uint32_t *indices = malloc(n * sizeof *indices);
-  int32_t *labels = malloc(n * sizeof *labels);
-  fer_status st = FER_ERR_OUT_OF_MEMORY;
-  if (x && indices && labels) {
-    for (size_t i = 0; i < n; i++) indices[i] = (uint32_t)(i * count / n);
-    st = fer_dataset_make_batch(ds, NULL, 0, indices, n, 1.0f, x, n * sample, labels);
-    if (!st) st = fer_model_preprocess(model, x, (int)n);
-    if (!st) st = fer_model_quantize(model, x, n);
-    if (!st) st = fer_model_set(model, FER_MODEL_PRECISION, FER_PRECISION_INT8);
-    ok = !st;
-  }
-  if (!ok) fprintf(stderr, "fer eval: --int8: %s\n", st == FER_ERR_OUT_OF_MEMORY ? "out of memory" : fer_last_error());
-  free(x); free(indices); free(labels);
-  fer_dataset_free(ds);
-  return ok;
-}
-
 int cmd_eval(int argc, char **argv) {
   const char *model_path = NULL, *data_path = NULL, *csv = NULL, *json = NULL,
              *svg_path = NULL, *int8_data = NULL;
   double calibrate = 256;
-  int usage_rows = FER_USAGE_PUBLIC_TEST, tta = 0, batch = 256;
+  int usage_rows = FER_USAGE_PUBLIC_TEST, tta = 0, batch = 256, saved_int8 = 0;
   double threads = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -91,7 +66,8 @@ int cmd_eval(int argc, char **argv) {
     int takes_value = !strcmp(a, "--usage") || !strcmp(a, "--batch") ||
                       !strcmp(a, "--csv") || !strcmp(a, "--json") ||
                       !strcmp(a, "--confusion-svg") || !strcmp(a, "--threads") ||
-                      !strcmp(a, "--int8") || !strcmp(a, "--calibrate");
+                      !strcmp(a, "--int8") || !strcmp(a, "--calibrate") ||
+                      !strcmp(a, "--precision");
     if (takes_value && !v) { fprintf(stderr, "fer eval: %s needs a value\n", a); return CLI_USAGE; }
     if (!strcmp(a, "--usage")) {
       if ((usage_rows = cli_parse_usage(v)) < 0) { fprintf(stderr, "fer eval: unknown usage '%s'\n", v); return CLI_USAGE; }
@@ -102,6 +78,9 @@ int cmd_eval(int argc, char **argv) {
       if (!cli_parse_double(v, &threads) || threads < 0 || threads > 1024) { fprintf(stderr, "fer eval: --threads: bad value '%s'\n", v); return CLI_USAGE; }
     } else if (!strcmp(a, "--calibrate")) {
       if (!cli_parse_double(v, &calibrate) || calibrate < 1 || calibrate > 65536 || calibrate != (int)calibrate) { fprintf(stderr, "fer eval: --calibrate: '%s' is not in 1..65536\n", v); return CLI_USAGE; }
+    } else if (!strcmp(a, "--precision")) {
+      if (strcmp(v, "fp32") && strcmp(v, "int8")) { fprintf(stderr, "fer eval: --precision: '%s' is not fp32 or int8\n", v); return CLI_USAGE; }
+      saved_int8 = !strcmp(v, "int8");
     } else if (!strcmp(a, "--int8")) int8_data = v;
     else if (!strcmp(a, "--csv")) csv = v;
     else if (!strcmp(a, "--json")) json = v;
@@ -127,7 +106,14 @@ int cmd_eval(int argc, char **argv) {
   char *report = NULL;
   fer_status st = fer_model_load(model_path, &model);
   if (st) { fprintf(stderr, "fer eval: %s\n", fer_last_error()); goto done; }
-  if (int8_data && !quantize_on(model, int8_data, (size_t)calibrate)) goto done;
+  if (int8_data && !cli_quantize_on(model, int8_data, (size_t)calibrate, "fer eval: --int8"))
+    goto done;
+  if ((int8_data || saved_int8) &&
+      fer_model_set(model, FER_MODEL_PRECISION, FER_PRECISION_INT8)) {
+    fprintf(stderr, "fer eval: --precision int8: %s has no saved quantisation "
+            "(write one with fer quantize, or use --int8 CALIB)\n", model_path);
+    goto done;
+  }
   if (!(ds = cli_load_dataset(data_path, (fer_usage)usage_rows))) goto done;
   int c, h, w, classes = fer_model_output_size(model);
   fer_model_input_shape(model, &c, &h, &w);
@@ -165,7 +151,7 @@ int cmd_eval(int argc, char **argv) {
   }
   if ((st = fer_metrics_report(metrics, FER_METRICS_TEXT, &report))) { fprintf(stderr, "fer eval: %s\n", fer_last_error()); goto done; }
   printf("model %s on %s (%zu images%s%s)\n", model_path, data_path, count,
-         tta ? ", flip TTA" : "", int8_data ? ", int8" : "");
+         tta ? ", flip TTA" : "", int8_data || saved_int8 ? ", int8" : "");
   printf("loss %.4f  accuracy %.4f  macro F1 %.4f\n\n%s", fer_metrics_loss(metrics),
          fer_metrics_accuracy(metrics), fer_metrics_macro_f1(metrics), report);
   if (csv && (st = fer_metrics_save(metrics, FER_METRICS_CSV, csv))) { fprintf(stderr, "fer eval: %s\n", fer_last_error()); goto done; }

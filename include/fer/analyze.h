@@ -96,7 +96,11 @@ FER_API fer_status fer_analyze_param_info(fer_analyze_param key,
  * the analyzer. Statuses: FER_ERR_MISUSE (NULL or bad handles),
  * FER_ERR_SHAPE (a model input that is not an image of 1 or 3 channels),
  * FER_ERR_INVALID_ARGUMENT (out NULL), FER_ERR_OUT_OF_MEMORY. *out is NULL
- * on failure. Thread-safe. */
+ * on failure. Thread-safe. The analyzer classifies with the model's
+ * precision at each run: a quantised model (fer_model_quantize, or loaded
+ * from a file that keeps its quantisation) set to FER_PRECISION_INT8 runs
+ * the int8 path here too (change the setting only while no analyzer
+ * sharing the model runs). */
 FER_API fer_status fer_analyzer_create(const fer_model *model,
                                        const fer_cascade *cascade,
                                        fer_analyzer **out);

@@ -378,13 +378,16 @@ FER_API fer_status fer_model_predict_image(const fer_model *m,
  * fer_model_quantize derives int8 weights (one scale per output channel,
  * batch norm folded in) and 7-bit activations (one scale per quantised
  * layer's input, from the calibration images) for the convolutions (one
- * group, at least 4 input channels) and dense layers of a chain model. It does not
+ * group, at least 4 input channels) and dense layers of a model, chain or
+ * graph (an ensemble, a residual net). It does not
  * switch the model over: set FER_MODEL_PRECISION to FER_PRECISION_INT8 for
  * that. Predictions, evaluation and predictors then run int8; training
  * always runs fp32, and any call that changes the weights (training steps,
  * fer_model_set_tensor, fer_model_set_parameters, fer_model_init_weights,
  * adding a layer) discards the quantisation and returns the model to fp32.
- * The quantisation lives in memory only: model files keep fp32 weights.
+ * Model files keep fp32 weights and, for a quantised model, each
+ * quantised layer's input step (docs/model-format.md, QUNT): loaded, such
+ * a model is quantised again, without calibration images.
  * Kernels: AVX2 where the CPU has it, else portable C; both give the same
  * int32 sums bit for bit. FER_MODEL_INT8_PORTABLE, or the environment
  * variable FER_INT8_KERNEL=generic, forces the portable kernel. */
@@ -403,8 +406,7 @@ typedef enum fer_model_param {
  * plenty), replacing an earlier quantisation. The model is written: no
  * other thread may use it meanwhile. Statuses: FER_ERR_INVALID_ARGUMENT
  * (NULL calibration, count 0, a non-finite value in an image or a layer's
- * input); FER_ERR_UNSUPPORTED (a graph model, or no convolution to
- * quantise); FER_ERR_TOO_LARGE; FER_ERR_OUT_OF_MEMORY; FER_ERR_MISUSE (m
+ * input); FER_ERR_UNSUPPORTED (no convolution to quantise); FER_ERR_TOO_LARGE; FER_ERR_OUT_OF_MEMORY; FER_ERR_MISUSE (m
  * not live). On failure the model is unchanged. */
 FER_API fer_status fer_model_quantize(fer_model *m, const float *calibration,
                                       size_t count);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "nn/nn_internal.h"
+#include "nn/quant.h"
 #include "util/crc32.h"
 #include "util/endian.h"
 #include "util/file.h"
@@ -35,9 +36,11 @@ static void put_section(fer__buf *out, const char tag[4], const fer__buf *payloa
 static fer_status encode(const fer_model *m, unsigned flags, fer__buf *out) {
   fer__buf p;
   fer__buf_append(out, file_magic, 8);
-  /* Version 1 unless the model needs a version-2 section. */
+  /* The lowest version that holds the model: 4 for a quantisation, 3
+   * for a graph, 2 for a NORM section. */
   const int has_norm = m->norm_flags != 0 || m->norm_sharpness > 0.0f;
-  fer__buf_u32le(out, !fer__model_is_chain(m) ? 3u : has_norm ? 2u : 1u);
+  const int has_quant = m->quant != NULL;
+  fer__buf_u32le(out, has_quant ? 4u : !fer__model_is_chain(m) ? 3u : has_norm ? 2u : 1u);
   fer__buf_u32le(out, flags & FER_SAVE_FLOAT16 ? FLAG_FLOAT16 : 0u);
 
   fer__buf_init(&p);
@@ -83,6 +86,22 @@ static fer_status encode(const fer_model *m, unsigned flags, fer__buf *out) {
       fer__buf_append(&p, m->class_names[i], n);
     }
     put_section(out, "CLAS", &p);
+    fer__buf_release(&p);
+  }
+
+  if (has_quant) {
+    fer__buf_init(&p);
+    const int count = fer__quant_count(m);
+    fer__buf_u32le(&p, (uint32_t)count);
+    for (int j = 0; j < count; j++) {
+      fer__qparams q;
+      fer__quant_params_at(m, j, &q);
+      fer__buf_u32le(&p, (uint32_t)q.first);
+      fer__buf_u32le(&p, (uint32_t)q.last);
+      fer__buf_f32le(&p, q.in_scale);
+      fer__buf_u32le(&p, (uint32_t)q.zero_point);
+    }
+    put_section(out, "QUNT", &p);
     fer__buf_release(&p);
   }
 
@@ -303,6 +322,48 @@ static fer_status read_metadata(const reader *r, cursor *c, fer_model *m) {
   return FER_OK;
 }
 
+/* The QUNT section: u32 count, then per quantised layer u32 first and
+ * last model layer, f32 input step, u32 zero point. Read once the weights
+ * are in, since the int8 weights derive from them. */
+#define QUNT_ENTRY 16
+
+static fer_status read_quant(const reader *r, cursor *c, fer_model *m) {
+  const uint8_t *p;
+  if (!take(c, 4, &p)) return bad(r, c->offset, "quantised layer count missing");
+  const uint32_t n = fer__get_u32le(p);
+  if (n < 1 || n > (uint32_t)m->num_layers)
+    return fer__fail(FER_ERR_FORMAT, "%s: byte %zu: %u quantised layers in a "
+                     "model of %d layers", r->name, c->offset - 4, (unsigned)n,
+                     m->num_layers);
+  if (c->left != (size_t)n * QUNT_ENTRY)
+    return fer__fail(FER_ERR_FORMAT, "%s: byte %zu: %zu bytes for %u quantised "
+                     "layers of %d bytes", r->name, c->offset, c->left,
+                     (unsigned)n, QUNT_ENTRY);
+  fer__qparams *q = fer__malloc((size_t)n * sizeof *q);
+  if (!q) return fer__fail(FER_ERR_OUT_OF_MEMORY, "%s: out of memory", r->name);
+  const size_t start = c->offset;
+  for (uint32_t j = 0; j < n; j++) {
+    take(c, QUNT_ENTRY, &p);
+    /* Indices past INT_MAX become -1, which the check refuses. */
+    const uint32_t first = fer__get_u32le(p), last = fer__get_u32le(p + 4),
+                   zero = fer__get_u32le(p + 12);
+    q[j].first = first > (uint32_t)m->num_layers ? -1 : (int)first;
+    q[j].last = last > (uint32_t)m->num_layers ? -1 : (int)last;
+    q[j].in_scale = fer__get_f32le(p + 8);
+    q[j].zero_point = zero > 255 ? -1 : (int)zero;
+  }
+  fer_status st = FER_OK;
+  for (uint32_t j = 0; j < n && !st; j++) {
+    const char *why = fer__quant_check(m, q, (int)j + 1);
+    if (why)
+      st = fer__fail(FER_ERR_FORMAT, "%s: byte %zu: quantised layer %u: %s",
+                     r->name, start + (size_t)j * QUNT_ENTRY, (unsigned)j, why);
+  }
+  if (!st) st = fer__model_set_quant(m, q, (int)n);
+  fer__free(q);
+  return st;
+}
+
 static fer_status load_buffer(const uint8_t *data, size_t size, const char *name,
                               fer_model **out) {
   reader r = {data, size, name};
@@ -323,6 +384,7 @@ static fer_status load_buffer(const uint8_t *data, size_t size, const char *name
   fer_model *m = NULL;
   fer_status st = FER_OK;
   int seen_tens = 0, seen_prep = 0, seen_norm = 0, seen_clas = 0, seen_meta = 0, ended = 0;
+  cursor quant = {NULL, 0, 0};
   size_t at = 16;
   while (!st && !ended) {
     if (size - at < 8) {
@@ -355,6 +417,9 @@ static fer_status load_buffer(const uint8_t *data, size_t size, const char *name
       st = seen_prep++ ? bad(&r, at, "second PREP section") : read_prep(&r, &c, m);
     } else if (!memcmp(tag, "NORM", 4) && version >= 2) {
       st = seen_norm++ ? bad(&r, at, "second NORM section") : read_norm(&r, &c, m);
+    } else if (!memcmp(tag, "QUNT", 4) && version >= 4) {
+      if (quant.p) st = bad(&r, at, "second QUNT section");
+      quant = c;
     } else if (!memcmp(tag, "CLAS", 4)) {
       st = seen_clas++ ? bad(&r, at, "second CLAS section") : read_classes(&r, &c, m);
     } else if (!memcmp(tag, "META", 4)) {
@@ -370,6 +435,7 @@ static fer_status load_buffer(const uint8_t *data, size_t size, const char *name
   }
   if (!st && !seen_tens) st = bad(&r, at, "no TENS (weights) section");
   if (!st && at != size) st = bad(&r, at, "bytes after the END section");
+  if (!st && quant.p) st = read_quant(&r, &quant, m);
   if (st) {
     fer_model_free(m);
     return st;

@@ -22,7 +22,7 @@
 /* Version 2 added the NORM section; version 3 graph architectures (named
  * layers, from=, multi-input layers). Files are written with the lowest
  * version that holds them, so older readers keep reading chain models. */
-#define FER__MODEL_FORMAT_VERSION 3
+#define FER__MODEL_FORMAT_VERSION 4
 
 typedef struct fer__shape {
   int c, h, w;
@@ -284,6 +284,12 @@ fer__shape fer__model_output_shape(const fer_model *m);
 /* 1 when every layer reads just the layer before it and none is named (a
  * plain chain: the version-1/2 architecture text). */
 int fer__model_is_chain(const fer_model *m);
+
+/* Whether layer j (after i) is a one-input layer of `kind` that reads layer
+ * i, and nothing else reads i: then i's output is only an intermediate of
+ * the pair, and need not be written (workspace.c: fusion; quantize.c: what
+ * a quantised layer covers). */
+int fer__sole_reader(const fer_model *m, int i, int j, fer_layer_kind kind);
 /* Index of the layer named `name` (len bytes), FER__SRC_INPUT for "input",
  * or -2 when there is none. */
 int fer__model_find_name(const fer_model *m, const char *name, size_t len);

@@ -56,7 +56,8 @@ void fer__model_drop_quant(fer_model *m);
 
 /* For fer__forward: runs quantised layer i (m->quant->by_layer[i] >= 0)
  * on n images x, writing the output of the last layer it covers, whose
- * index it returns. ws->quant_scratch must hold m->quant->scratch_bytes. */
+ * index it returns. ws->quant_scratch must hold m->quant->scratch_bytes per
+ * thread (min(ws->threads, n) of them): the images run in parallel. */
 int fer__quant_forward_layer(const fer_model *m, fer__workspace *ws, int i,
                              const float *x, int n);
 
@@ -67,6 +68,30 @@ int fer__quant_forward_layer(const fer_model *m, fer__workspace *ws, int i,
 void fer__qlayer_run(const fer__qlayer *q, const fer__layer *l, const float *x,
                      float *y, void *scratch, int portable);
 size_t fer__qlayer_scratch(const fer__qlayer *q, const fer__layer *l);
+
+/* What calibration decides for one quantised layer, which is what a
+ * model file keeps (docs/model-format.md, QUNT); the int8 weights follow
+ * from the model's float weights. */
+typedef struct fer__qparams {
+  int first, last;
+  float in_scale;
+  int zero_point;
+} fer__qparams;
+
+/* How many quantised layers m has (0: not quantised), and the j-th. */
+int fer__quant_count(const fer_model *m);
+void fer__quant_params_at(const fer_model *m, int j, fer__qparams *out);
+
+/* NULL if `count` layers p are a quantisation of m that the int8 path
+ * can run (each a conv or dense layer the quantiser would take, covering
+ * exactly what it would cover, in order, with a positive finite step and
+ * a zero point in 0..127); else why not. */
+const char *fer__quant_check(const fer_model *m, const fer__qparams *p, int count);
+
+/* Quantises m with the given steps (checked as fer__quant_check does:
+ * FER_ERR_INVALID_ARGUMENT), deriving the int8 weights; the model stays
+ * fp32 until switched. */
+fer_status fer__model_set_quant(fer_model *m, const fer__qparams *p, int count);
 
 /* Whether the int8 path runs for an evaluation forward of m. */
 int fer__model_runs_int8(const fer_model *m);

@@ -1,6 +1,6 @@
 /* The int8 forward pass: quantised layers (quant.h) run as bytes through
  * the int8 product, every other layer on floats as in fp32 inference.
- * Images run one at a time on the calling thread. */
+ * A batch's images run in parallel, one per thread. */
 #include <math.h>
 #include <string.h>
 
@@ -185,8 +185,16 @@ int fer__quant_forward_layer(const fer_model *m, fer__workspace *ws, int i,
   const long in_size = fer__shape_size(l->in);
   const long out_size = fer__shape_size(m->layers[q->last].out);
   float *out = ws->act[q->last];
+  /* Images in parallel, each thread with its own scratch (the workspace
+   * holds min(threads, n) of them); one image's work is too small to
+   * split. */
+  const int threads = FER__MIN(ws->threads, n);
+  const size_t stride = m->quant->scratch_bytes;
+  const double work = (double)n * q->f * q->k * positions(l);
+  FER__OMP(omp parallel for num_threads(threads) schedule(static) if (fer__worth_parallel(threads, work)))
   for (int b = 0; b < n; b++)
     fer__qlayer_run(q, l, x + b * in_size, out + b * out_size,
-                    ws->quant_scratch, portable);
+                    (uint8_t *)ws->quant_scratch + (size_t)FER__THREAD_INDEX() * stride,
+                    portable);
   return q->last;
 }

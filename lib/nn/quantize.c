@@ -87,44 +87,64 @@ static int quantizable(const fer__layer *l) {
          l->kind == FER_LAYER_DENSE;
 }
 
-/* The layers a quantised layer at i takes over: a batch norm, a ReLU. */
+/* The layers a quantised layer at i takes over: a batch norm, a ReLU, each
+ * when it is the only reader of the layer before (in a graph another
+ * layer may read the convolution's own output, which then has to exist). */
 static int covered_until(const fer_model *m, int i, int *bn, int *relu) {
   int j = i;
   *bn = *relu = 0;
-  if (j + 1 < m->num_layers && m->layers[j + 1].kind == FER_LAYER_BATCH_NORM) {
+  if (fer__sole_reader(m, j, j + 1, FER_LAYER_BATCH_NORM)) {
     *bn = 1;
     j++;
   }
-  if (j + 1 < m->num_layers && m->layers[j + 1].kind == FER_LAYER_RELU) {
+  if (fer__sole_reader(m, j, j + 1, FER_LAYER_RELU)) {
     *relu = 1;
     j++;
   }
   return j;
 }
 
+/* Fills the shape fields of quantised layer ql at model layer `first`
+ * (a quantizable layer) and what it covers. */
+static void shape_layer(const fer_model *m, int first, fer__qlayer *ql) {
+  const fer__layer *l = &m->layers[first];
+  int bn;
+  ql->first = first;
+  ql->last = covered_until(m, first, &bn, &ql->relu);
+  ql->k = (int)(l->tensor_size[0] / (size_t)l->units);
+  ql->c4 = (l->in.c + 3) / 4 * 4;
+  ql->k4 = l->kind == FER_LAYER_CONV ? l->kh * l->kw * ql->c4 / 4 : (ql->k + 3) / 4;
+  ql->f = l->units;
+  ql->f_pad = (l->units + FER__I8_MR - 1) / FER__I8_MR * FER__I8_MR;
+}
+
+/* A quantisation with room for every layer of m, none planned yet. */
+static fer__quant *quant_alloc(const fer_model *m) {
+  fer__quant *q = fer__calloc(1, sizeof *q);
+  if (!q) return NULL;
+  q->by_layer = fer__malloc((size_t)m->num_layers * sizeof *q->by_layer);
+  q->layers = fer__calloc((size_t)m->num_layers, sizeof *q->layers);
+  if (!q->by_layer || !q->layers) {
+    fer__quant_free(q);
+    return NULL;
+  }
+  for (int i = 0; i < m->num_layers; i++) q->by_layer[i] = -1;
+  return q;
+}
+
+static void add_layer(const fer_model *m, fer__quant *q, int first) {
+  shape_layer(m, first, &q->layers[q->count]);
+  q->by_layer[first] = q->count++;
+}
+
 /* The plan: which layers are quantised and what each covers. */
 static fer_status plan(const fer_model *m, fer__quant *q) {
   int convs = 0;
-  q->by_layer = fer__malloc((size_t)m->num_layers * sizeof *q->by_layer);
-  q->layers = fer__calloc((size_t)m->num_layers, sizeof *q->layers);
-  if (!q->by_layer || !q->layers)
-    return fer__fail(FER_ERR_OUT_OF_MEMORY, "fer_model_quantize: out of memory");
-  for (int i = 0; i < m->num_layers; i++) q->by_layer[i] = -1;
   for (int i = 0; i < m->num_layers; i++) {
-    const fer__layer *l = &m->layers[i];
-    if (!quantizable(l)) continue;
-    fer__qlayer *ql = &q->layers[q->count];
-    int bn;
-    ql->first = i;
-    ql->last = covered_until(m, i, &bn, &ql->relu);
-    ql->k = (int)(l->tensor_size[0] / (size_t)l->units);
-    ql->c4 = (l->in.c + 3) / 4 * 4;
-    ql->k4 = l->kind == FER_LAYER_CONV ? l->kh * l->kw * ql->c4 / 4 : (ql->k + 3) / 4;
-    ql->f = l->units;
-    ql->f_pad = (l->units + FER__I8_MR - 1) / FER__I8_MR * FER__I8_MR;
-    convs += l->kind == FER_LAYER_CONV;
-    q->by_layer[i] = q->count++;
-    i = ql->last;
+    if (!quantizable(&m->layers[i])) continue;
+    convs += m->layers[i].kind == FER_LAYER_CONV;
+    add_layer(m, q, i);
+    i = q->layers[q->count - 1].last;
   }
   if (!convs)
     return fer__fail(FER_ERR_UNSUPPORTED,
@@ -200,6 +220,21 @@ static float best_clip(const uint32_t *h, float amax) {
   return best;
 }
 
+/* The input step and zero point of quantised layer ql from its
+ * calibration range [amin, amax] and histogram h. */
+static void input_step(fer__qlayer *ql, float amax, float amin, const uint32_t *h) {
+  if (amin < 0.0f) {
+    /* A signed input (a model's standardised input): its range [amin,
+     * max x] over 0..127, zero at the zero point. */
+    ql->in_scale = (amax - amin) / 127.0f;
+    ql->zero_point = (int)lrintf(-amin / ql->in_scale);
+    if (ql->zero_point > 127) ql->zero_point = 127;
+  } else {
+    ql->zero_point = 0;
+    ql->in_scale = amax > 0.0f ? best_clip(h, amax) / 127.0f : 1.0f;
+  }
+}
+
 /* Where float weight step k = (c, ky, kx) of a convolution goes among the
  * int8 steps (ky, kx, c over c4); a dense layer's stays. */
 static int int8_step(const fer__layer *l, const fer__qlayer *ql, int k) {
@@ -209,8 +244,7 @@ static int int8_step(const fer__layer *l, const fer__qlayer *ql, int k) {
 }
 
 /* Weights of layer `ql` (batch norm folded in) to int8 per channel. */
-static fer_status quantize_weights(const fer_model *m, fer__qlayer *ql,
-                                   float amax, float amin, const uint32_t *h) {
+static fer_status quantize_weights(const fer_model *m, fer__qlayer *ql) {
   const fer__layer *l = &m->layers[ql->first];
   const int F = ql->f, K = ql->k, row = 4 * ql->k4;
   ql->weight = fer__calloc((size_t)ql->f_pad * (size_t)row, 1);
@@ -226,16 +260,6 @@ static fer_status quantize_weights(const fer_model *m, fer__qlayer *ql,
                  m->layers[ql->first + 1].kind == FER_LAYER_BATCH_NORM;
   for (int f = 0; f < F; f++) affine[f] = 1.0f, affine[F + f] = 0.0f;
   if (bn) fer__bn_inference_affine(&m->layers[ql->first + 1], affine, affine + F);
-  if (amin < 0.0f) {
-    /* A signed input (a model's standardised input): its range [amin,
-     * max x] over 0..127, zero at the zero point. */
-    ql->in_scale = (amax - amin) / 127.0f;
-    ql->zero_point = (int)lrintf(-amin / ql->in_scale);
-    if (ql->zero_point > 127) ql->zero_point = 127;
-  } else {
-    ql->zero_point = 0;
-    ql->in_scale = amax > 0.0f ? best_clip(h, amax) / 127.0f : 1.0f;
-  }
   for (int f = 0; f < F; f++) {
     const float *w = l->tensor[0] + (size_t)f * K;
     const float g = affine[f];
@@ -257,6 +281,72 @@ static fer_status quantize_weights(const fer_model *m, fer__qlayer *ql,
   return FER_OK;
 }
 
+/* The int8 weights and scratch size of every layer of q, whose input
+ * steps are set. */
+static fer_status derive_weights(const fer_model *m, fer__quant *q) {
+  for (int j = 0; j < q->count; j++) {
+    fer_status st = quantize_weights(m, &q->layers[j]);
+    if (st) return st;
+    size_t bytes = fer__qlayer_scratch(&q->layers[j], &m->layers[q->layers[j].first]);
+    if (bytes > q->scratch_bytes) q->scratch_bytes = bytes;
+  }
+  return FER_OK;
+}
+
+static void install(fer_model *m, fer__quant *q) {
+  fer__quant_free(m->quant);
+  m->quant = q;
+}
+
+int fer__quant_count(const fer_model *m) { return m->quant ? m->quant->count : 0; }
+
+void fer__quant_params_at(const fer_model *m, int j, fer__qparams *out) {
+  const fer__qlayer *ql = &m->quant->layers[j];
+  *out = (fer__qparams){ql->first, ql->last, ql->in_scale, ql->zero_point};
+}
+
+const char *fer__quant_check(const fer_model *m, const fer__qparams *p, int count) {
+  if (count < 1 || count > m->num_layers) return "the layer count is 0 or above the model's";
+  for (int j = 0; j < count; j++) {
+    int bn, relu;
+    if (p[j].first < 0 || p[j].first >= m->num_layers)
+      return "a layer index is outside the model";
+    if (j && p[j].first <= p[j - 1].last)
+      return "the layers are not in order or overlap";
+    if (!quantizable(&m->layers[p[j].first]))
+      return "a layer is not a convolution (one group, 4 or more input "
+             "channels) or dense layer";
+    if (p[j].last != covered_until(m, p[j].first, &bn, &relu))
+      return "a layer's last index is not the batch norm or ReLU after it";
+    if (!isfinite(p[j].in_scale) || !(p[j].in_scale > 0.0f) ||
+        p[j].in_scale > 1e30f)
+      return "an input scale is not a positive finite number";
+    if (p[j].zero_point < 0 || p[j].zero_point > 127)
+      return "a zero point is outside 0..127";
+  }
+  return NULL;
+}
+
+fer_status fer__model_set_quant(fer_model *m, const fer__qparams *p, int count) {
+  const char *why = fer__quant_check(m, p, count);
+  if (why) return fer__fail(FER_ERR_INVALID_ARGUMENT, "quantisation: %s", why);
+  fer__quant *q = quant_alloc(m);
+  if (!q) return fer__fail(FER_ERR_OUT_OF_MEMORY, "quantisation: out of memory");
+  for (int j = 0; j < count; j++) {
+    add_layer(m, q, p[j].first);
+    q->layers[j].in_scale = p[j].in_scale;
+    q->layers[j].zero_point = p[j].zero_point;
+  }
+  fer_status st = derive_weights(m, q);
+  if (st) {
+    fer__quant_free(q);
+    return st;
+  }
+  install(m, q);
+  m->settings[FER_MODEL_PRECISION] = FER_PRECISION_FP32;
+  return FER_OK;
+}
+
 fer_status fer_model_quantize(fer_model *m, const float *calibration,
                               size_t count) {
   const char *who = "fer_model_quantize";
@@ -266,10 +356,6 @@ fer_status fer_model_quantize(fer_model *m, const float *calibration,
     return fer__fail(FER_ERR_INVALID_ARGUMENT,
                      "%s: need calibration images (got %s, count %zu)", who,
                      calibration ? "data" : "NULL", count);
-  if (!fer__model_is_chain(m))
-    return fer__fail(FER_ERR_UNSUPPORTED,
-                     "%s: only chain models (each layer reading the one "
-                     "before) can be quantised", who);
   const size_t in_size = (size_t)fer__shape_size(m->input);
   /* count * in_size floats must be addressable (32-bit size_t included). */
   if (count > SIZE_MAX / sizeof(float) / (in_size ? in_size : 1))
@@ -279,7 +365,7 @@ fer_status fer_model_quantize(fer_model *m, const float *calibration,
       return fer__fail(FER_ERR_INVALID_ARGUMENT,
                        "%s: calibration image %zu holds a non-finite value",
                        who, i / in_size);
-  fer__quant *q = fer__calloc(1, sizeof *q);
+  fer__quant *q = quant_alloc(m);
   float *range = NULL;
   uint32_t *hist = NULL;
   if (!q) return fer__fail(FER_ERR_OUT_OF_MEMORY, "%s: out of memory", who);
@@ -297,17 +383,13 @@ fer_status fer_model_quantize(fer_model *m, const float *calibration,
   if ((st = calibrate(m, q, calibration, count, range, range + q->count, NULL)) ||
       (st = calibrate(m, q, calibration, count, range, range + q->count, hist)))
     goto fail;
-  for (int j = 0; j < q->count; j++) {
-    if ((st = quantize_weights(m, &q->layers[j], range[j], range[q->count + j],
-                               hist + (size_t)j * BINS)))
-      goto fail;
-    size_t bytes = fer__qlayer_scratch(&q->layers[j], &m->layers[q->layers[j].first]);
-    if (bytes > q->scratch_bytes) q->scratch_bytes = bytes;
-  }
+  for (int j = 0; j < q->count; j++)
+    input_step(&q->layers[j], range[j], range[q->count + j], hist + (size_t)j * BINS);
+  if ((st = derive_weights(m, q))) goto fail;
   fer__free(range);
   fer__free(hist);
-  fer__quant_free(old);
-  m->quant = q;
+  m->quant = old;
+  install(m, q);
   return FER_OK;
 fail:
   fer__free(range);

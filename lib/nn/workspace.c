@@ -126,15 +126,18 @@ oom:
   return fer__fail(FER_ERR_OUT_OF_MEMORY, "predictor: out of memory");
 }
 
-/* The int8 path's bytes, grown when the model was quantised since. */
+/* The int8 path's bytes, one image's worth per thread (quant_forward.c
+ * runs a batch's images in parallel), grown when the model was quantised
+ * since. */
 static fer_status quant_scratch(const fer_model *m, fer__workspace *ws) {
-  if (!m->quant || ws->quant_scratch_bytes >= m->quant->scratch_bytes)
-    return FER_OK;
+  if (!m->quant) return FER_OK;
+  const size_t need = m->quant->scratch_bytes * (size_t)FER__MIN(ws->threads, ws->n);
+  if (ws->quant_scratch_bytes >= need) return FER_OK;
   fer__free(ws->quant_scratch);
   ws->quant_scratch_bytes = 0;
-  if (!(ws->quant_scratch = fer__malloc(m->quant->scratch_bytes)))
+  if (!(ws->quant_scratch = fer__malloc(need)))
     return fer__fail(FER_ERR_OUT_OF_MEMORY, "workspace: out of memory");
-  ws->quant_scratch_bytes = m->quant->scratch_bytes;
+  ws->quant_scratch_bytes = need;
   return FER_OK;
 }
 
@@ -151,10 +154,7 @@ fer_status fer__workspace_prepare(const fer_model *m, fer__workspace **ws,
   return st ? st : quant_scratch(m, *ws);
 }
 
-/* Whether layer j (after i) is a one-input layer of `kind` that reads layer
- * i, and nothing else reads i: then i's output is only an intermediate of
- * the pair, and need not be written. */
-static int sole_reader(const fer_model *m, int i, int j, fer_layer_kind kind) {
+int fer__sole_reader(const fer_model *m, int i, int j, fer_layer_kind kind) {
   if (j >= m->num_layers || m->layers[j].kind != kind ||
       m->layers[j].num_src > 1 || m->layers[j].src[0] != i)
     return 0;
@@ -174,14 +174,14 @@ static int fuse_after(const fer_model *m, int i, int training, float *affine,
   int j = i + 1;
   *e = (fer__epilogue){0};
   if (!training && m->layers[i].kind == FER_LAYER_CONV &&
-      sole_reader(m, j - 1, j, FER_LAYER_BATCH_NORM)) {
+      fer__sole_reader(m, j - 1, j, FER_LAYER_BATCH_NORM)) {
     const fer__layer *bn = &m->layers[j];
     fer__bn_inference_affine(bn, affine, affine + bn->in.c);
     e->scale = affine;
     e->shift = affine + bn->in.c;
     j++;
   }
-  if (sole_reader(m, j - 1, j, FER_LAYER_RELU)) {
+  if (fer__sole_reader(m, j - 1, j, FER_LAYER_RELU)) {
     e->relu = 1;
     j++;
   }

@@ -2,7 +2,9 @@
  * The analyzer against its parts used one at a time: the detector run
  * with the same settings gives the boxes, and fer_model_predict_image() on
  * each crop, cut and shrunk here with the image functions, gives the
- * probabilities that the batched pipeline must reproduce.
+ * probabilities that the batched pipeline must reproduce. With a
+ * quantised model switched to int8, the analyzer runs int8 too: the same
+ * comparison holds, and the probabilities differ from fp32's.
  */
 #include "analyzer_fixtures.h"
 
@@ -72,10 +74,29 @@ static fer_rect expected_crop(fer_rect box, double margin) {
   return r;
 }
 
-static void check_against_parts(int channels, double margin) {
+/* Quantises m on a few smooth random images and switches it to int8. */
+static void quantize_fixture(fer_model *m) {
+  int c, h, w;
+  fer_model_input_shape(m, &c, &h, &w);
+  const int n = 8;
+  float *x = malloc(sizeof(float) * (size_t)n * c * h * w);
+  uint64_t s = 5;
+  for (long i = 0; i < (long)n * c * h * w; i++) {
+    s = s * 6364136223846793005u + 1442695040888963407u;
+    long pos = i % ((long)h * w);
+    x[i] = (float)((s >> 40) % 64) + 3.0f * (float)(pos % w + pos / w);
+  }
+  CHECK_OK(fer_model_preprocess(m, x, n));
+  CHECK_OK(fer_model_quantize(m, x, (size_t)n));
+  CHECK_OK(fer_model_set(m, FER_MODEL_PRECISION, FER_PRECISION_INT8));
+  free(x);
+}
+
+static void check_against_parts(int channels, double margin, int int8) {
   fer_cascade *cascade = fixture_cascade();
   fer_image *photo = fixture_astronaut();
   fer_model *m = fixture_model(channels, 42 + (uint64_t)channels);
+  if (int8) quantize_fixture(m);
   fer_analyzer *an = NULL;
   CHECK_OK(fer_analyzer_create(m, cascade, &an));
   CHECK_OK(fer_analyzer_set(an, FER_ANALYZE_MARGIN, margin));
@@ -131,6 +152,23 @@ static void check_against_parts(int channels, double margin) {
     CHECK_NEAR(faces[i].confidence, want[top], 1e-5);
     fer_image_free(crop);
   }
+  if (int8) {
+    /* The same model at fp32: other probabilities, close to int8's. */
+    fer_face faces32[64];
+    float probs32[64 * 9];
+    size_t n32 = 0;
+    CHECK_OK(fer_model_set(m, FER_MODEL_PRECISION, FER_PRECISION_FP32));
+    CHECK_OK(fer_analyzer_run(an, photo, faces32, probs32, 64, 9, &n32));
+    CHECK_EQ_INT(n32, n);
+    int differ = 0;
+    for (size_t i = 0; i < n * 9 && i < n32 * 9; i++) {
+      if (i % 9 >= 7) continue;
+      differ |= probs32[i] != probs[i];
+      CHECK_NEAR(probs32[i], probs[i], 0.05);
+    }
+    CHECK_MSG(differ, "int8 and fp32 analyzer results are identical");
+    CHECK_OK(fer_model_set(m, FER_MODEL_PRECISION, FER_PRECISION_INT8));
+  }
   /* Too little room: the largest faces are kept and the total reported. */
   if (n >= 2) {
     size_t n1 = 0;
@@ -150,9 +188,11 @@ static void check_against_parts(int channels, double margin) {
   fer_cascade_free(cascade);
 }
 
-static void test_gray_model_no_margin(void) { check_against_parts(1, 0.0); }
-static void test_gray_model_margin(void) { check_against_parts(1, 0.25); }
-static void test_rgb_model_margin(void) { check_against_parts(3, 0.1); }
+static void test_gray_model_no_margin(void) { check_against_parts(1, 0.0, 0); }
+static void test_gray_model_margin(void) { check_against_parts(1, 0.25, 0); }
+static void test_rgb_model_margin(void) { check_against_parts(3, 0.1, 0); }
+static void test_gray_model_int8(void) { check_against_parts(1, 0.25, 1); }
+static void test_rgb_model_int8(void) { check_against_parts(3, 0.0, 1); }
 
 /* Images with and without faces in one call: the empty one is a normal
  * result and the others match single runs. */
@@ -266,6 +306,8 @@ int main(void) {
   RUN(test_gray_model_no_margin);
   RUN(test_gray_model_margin);
   RUN(test_rgb_model_margin);
+  RUN(test_gray_model_int8);
+  RUN(test_rgb_model_int8);
   RUN(test_batch);
   RUN(test_annotate);
   RUN(test_default);

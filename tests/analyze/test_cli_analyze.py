@@ -175,6 +175,38 @@ def main():
     r = run([fer, "video", "-", "--model", model, "--cascade", CASCADE], stdin=clip[:1000])
     check(r.returncode == 1 and b"frame" in r.stderr, "truncated video exits 1")
 
+    # int8: fer quantize on a small folder of face-sized crops, then
+    # analyze --int8 with the file it wrote: the same boxes, other
+    # probabilities close to fp32's; a model without a quantisation is
+    # refused (exit 1, message naming it).
+    calib = os.path.join(tmp, "calib")
+    photo = Image.open(ASTRONAUT).convert("L")
+    for k, name in enumerate(FER2013):
+        os.makedirs(os.path.join(calib, name))
+        for j in range(2):
+            x, y = 150 + 20 * k, 50 + 30 * j
+            photo.crop((x, y, x + 120, y + 120)).resize((48, 48)).save(
+                os.path.join(calib, name, "%d.png" % j))
+    quantised = os.path.join(tmp, "q.ferm")
+    r = run([fer, "quantize", model, calib, quantised, "--calibrate", "10"])
+    check(r.returncode == 0, "quantize exit 0: %s" % r.stderr)
+    with open(quantised, "rb") as f:
+        check(f.read(12)[8:] == (4).to_bytes(4, "little"), "quantised file is version 4")
+    r = run([fer, "analyze", "--model", quantised, "--cascade", CASCADE, "--int8",
+             "--json", ASTRONAUT])
+    check(r.returncode == 0, "analyze --int8 exit 0: %s" % r.stderr)
+    doc8 = json.loads(r.stdout.decode().splitlines()[0]) if r.returncode == 0 else {"faces": []}
+    check([f["box"] for f in doc8["faces"]] == [f["box"] for f in doc["faces"]],
+          "--int8 finds the same faces")
+    diffs = [abs(a["probabilities"][c] - b["probabilities"][c])
+             for a, b in zip(doc8["faces"], doc["faces"]) for c in FER2013]
+    check(diffs and 0 < max(diffs) < 0.05, "--int8 probabilities near fp32's: %s" % diffs)
+    r = run(base + ["--int8", "--json", ASTRONAUT])
+    check(r.returncode == 1 and b"quantisation" in r.stderr and model.encode() in r.stderr,
+          "--int8 without a quantisation exits 1: %s" % r.stderr)
+    r = run([fer, "quantize", model, calib])
+    check(r.returncode == 2, "quantize without OUT exits 2")
+
     print("%d failures" % failures, file=sys.stderr)
     return 1 if failures else 0
 

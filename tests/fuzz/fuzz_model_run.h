@@ -1,7 +1,8 @@
 /* What the model-loading harnesses (fuzz_model, fuzz_onnx) do with a model
  * that loaded: one prediction on zeros, but only when it stays cheap (a
  * few MFLOP, no layer output over a million floats), so that a fuzzer's
- * huge-but-valid models cost time only in the loader under test. */
+ * huge-but-valid models cost time only in the loader under test; once
+ * more in int8 when the model is quantised. */
 #ifndef FER_FUZZ_MODEL_RUN_H
 #define FER_FUZZ_MODEL_RUN_H
 
@@ -25,6 +26,9 @@ static void fuzz_predict_if_small(fer_model *m) {
   float *x = calloc((size_t)c * h * w, sizeof(float));
   float *y = calloc((size_t)fer_model_output_size(m), sizeof(float));
   if (x && y) fer_model_predict(m, x, 1, y);
+  /* A file with a quantisation (QUNT) runs the int8 path too. */
+  if (x && y && fer_model_set(m, FER_MODEL_PRECISION, FER_PRECISION_INT8) == FER_OK)
+    fer_model_predict(m, x, 1, y);
   free(x);
   free(y);
 }

@@ -7,13 +7,21 @@
  *    quantisation steps imply (below);
  *  - the shipped model, int8 against fp32 on random faces-free inputs;
  *  - the settings, the forced portable kernel, training dropping the
- *    quantisation, and the statuses of bad inputs. */
+ *    quantisation, and the statuses of bad inputs;
+ *  - a quantisation saved in a model file (QUNT) loads back to the same
+ *    int8 outputs bit for bit, and every corrupt or inconsistent QUNT
+ *    section is refused with FER_ERR_FORMAT;
+ *  - graphs: an ensemble of a chain and a residual graph in int8 against
+ *    its members quantised alone (the softmax of the mean of their int8
+ *    log-probabilities), and against its own fp32 output. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nn/gemm_int8.h"
 #include "nn/quant.h"
+#include "util/crc32.h"
+#include "util/endian.h"
 #include "nn_test_util.h"
 
 /* ---- Kernels ---- */
@@ -319,12 +327,38 @@ static void test_default_model(void) {
   else
     unsetenv("FER_INT8_KERNEL");
 
+  /* Images run in parallel, each on its own scratch: any thread count
+   * gives the same bytes (p8 ran on the default count). */
+  for (int threads = 1; threads <= 3; threads++) {
+    CHECK_OK(fer_set_num_threads(threads));
+    memset(pport, 0, (size_t)n * K * sizeof(float));
+    CHECK_OK(fer_model_predict(m, x, threads == 3 ? 2 : n, pport));
+    CHECK_MSG(memcmp(pport, p8, (size_t)(threads == 3 ? 2 : n) * K * sizeof(float)) == 0,
+              "int8 on %d threads differs", threads);
+  }
+  CHECK_OK(fer_set_num_threads(0));
+
   /* A predictor follows the setting too. */
   fer_predictor *pr = NULL;
   CHECK_OK(fer_predictor_create(m, &pr));
   CHECK_OK(fer_predictor_run(pr, x, 1, again));
   CHECK(memcmp(again, p8, (size_t)K * sizeof(float)) == 0);
   fer_predictor_free(pr);
+
+  /* Saved and loaded (as `fer quantize` writes it): the same int8 outputs
+   * without calibration images. */
+  void *data = NULL;
+  size_t size = 0;
+  fer_model *back = NULL;
+  CHECK_OK(fer_model_save_memory(m, FER_SAVE_DEFAULT, &data, &size));
+  CHECK_OK(fer_model_load_memory(data, size, &back));
+  if (back) {
+    CHECK_OK(fer_model_set(back, FER_MODEL_PRECISION, FER_PRECISION_INT8));
+    CHECK_OK(fer_model_predict(back, x, n, pport));
+    CHECK(memcmp(pport, p8, (size_t)n * K * sizeof(float)) == 0);
+  }
+  fer_model_free(back);
+  fer_free(data);
 
   /* Back to fp32: exactly the fp32 results again. */
   CHECK_OK(fer_model_set(m, FER_MODEL_PRECISION, FER_PRECISION_FP32));
@@ -446,12 +480,314 @@ static void test_bad_inputs(void) {
   CHECK_MESSAGE_CONTAINS("no convolution");
   fer_model_free(m);
 
-  /* A graph model. */
+  /* A graph model without a convolution on 4 or more channels. */
   CHECK_OK(fer_model_from_text("input 1x6x6\na = conv 2 3x3 same\nb = relu\n"
                                "add a b\n", &m));
   CHECK_STATUS(fer_model_quantize(m, x, 2), FER_ERR_UNSUPPORTED);
-  CHECK_MESSAGE_CONTAINS("chain");
+  CHECK_MESSAGE_CONTAINS("no convolution");
   fer_model_free(m);
+}
+
+/* ---- Quantisation in model files ---- */
+
+/* conv (4 -> 4, bn, relu), gap, dense 3, softmax: quantised layers
+ * {0..2} and {4}. */
+static fer_model *small_chain(uint64_t seed) {
+  fer_model *m = conv_model(4, 6, 6, 4, 3, 1, 1, 1, seed);
+  if (!m) return NULL;
+  if (fer_model_add_global_avg_pool(m) || fer_model_add_dense(m, 3, 1) ||
+      fer_model_add_softmax(m)) {
+    fer_model_free(m);
+    return NULL;
+  }
+  tu_fill(m->layers[4].tensor[0], m->layers[4].tensor_size[0], seed + 9, -1.0f, 1.0f);
+  return m;
+}
+
+/* Where section `tag` starts in a model file (-1 if absent): walks the
+ * sections by their lengths, independently of the loader. */
+static long find_section(const uint8_t *d, size_t size, const char *tag) {
+  for (size_t at = 16; at + 12 <= size;) {
+    const uint32_t len = fer__get_u32le(d + at + 4);
+    if (!memcmp(d + at, tag, 4)) return (long)at;
+    at += (size_t)len + 12;
+  }
+  return -1;
+}
+
+/* A copy of model file d with section `tag`'s payload replaced by
+ * `payload` (n bytes; NULL: the section dropped) and its CRC redone, and
+ * the header version set to `version` (0: kept). */
+static uint8_t *with_section(const uint8_t *d, size_t size, const char *tag,
+                             const uint8_t *payload, size_t n, uint32_t version,
+                             size_t *out_size) {
+  const long at = find_section(d, size, tag);
+  if (at < 0) return NULL;
+  const size_t old_len = fer__get_u32le(d + at + 4), tail = (size_t)at + old_len + 12;
+  uint8_t *o = malloc(size + n + 12);
+  memcpy(o, d, (size_t)at);
+  size_t k = (size_t)at;
+  if (payload) {
+    memcpy(o + k, tag, 4);
+    fer__put_u32le(o + k + 4, (uint32_t)n);
+    memcpy(o + k + 8, payload, n);
+    fer__put_u32le(o + k + 8 + n, fer__crc32(0, o + k, n + 8));
+    k += n + 12;
+  }
+  memcpy(o + k, d + tail, size - tail);
+  *out_size = k + size - tail;
+  if (version) fer__put_u32le(o + 8, version);
+  return o;
+}
+
+static void test_saved_quantisation(void) {
+  fer_model *m = small_chain(21);
+  if (!m) return;
+  const int n = 8;
+  float cx[8 * 144], x[8 * 144], p8[24], p32[24], back8[24], back32[24];
+  tu_fill(cx, 8 * 144, 31, -1.5f, 1.5f);
+  tu_fill(x, 8 * 144, 32, -1.5f, 1.5f);
+
+  /* Not quantised: a version-1 file without QUNT, as before. */
+  void *plain = NULL, *data = NULL;
+  size_t plain_size = 0, size = 0;
+  CHECK_OK(fer_model_save_memory(m, FER_SAVE_DEFAULT, &plain, &plain_size));
+  CHECK_EQ_INT(fer__get_u32le((const uint8_t *)plain + 8), 1);
+  CHECK(find_section(plain, plain_size, "QUNT") < 0);
+
+  CHECK_OK(fer_model_predict(m, x, n, p32));
+  CHECK_OK(fer_model_quantize(m, cx, n));
+  CHECK_OK(fer_model_set(m, FER_MODEL_PRECISION, FER_PRECISION_INT8));
+  CHECK_OK(fer_model_predict(m, x, n, p8));
+  CHECK(memcmp(p8, p32, sizeof p8) != 0);
+  CHECK_OK(fer_model_save_memory(m, FER_SAVE_DEFAULT, &data, &size));
+  const uint8_t *d = data;
+  CHECK_EQ_INT(fer__get_u32le(d + 8), 4);
+  const long q = find_section(d, size, "QUNT");
+  CHECK(q > 0);
+  if (q < 0) goto done;
+  /* Two layers of 16 bytes, as docs/model-format.md lays them out. */
+  CHECK_EQ_INT(fer__get_u32le(d + q + 4), 4 + 2 * 16);
+  CHECK_EQ_INT(fer__get_u32le(d + q + 8), 2);
+  CHECK_EQ_INT(fer__get_u32le(d + q + 12), 0);
+  CHECK_EQ_INT(fer__get_u32le(d + q + 16), 2);
+  CHECK_EQ_INT(fer__get_u32le(d + q + 28), 4);
+  CHECK_EQ_INT(fer__get_u32le(d + q + 32), 4);
+  /* The first input is the signed model input: a zero point inside. */
+  const uint32_t zero0 = fer__get_u32le(d + q + 24);
+  CHECK(zero0 > 0 && zero0 < 127);
+  CHECK(fer__get_f32le(d + q + 20) > 0.0f);
+
+  /* Loaded: quantised but fp32 until switched; then the same int8 output
+   * bit for bit, and the same fp32 output. */
+  fer_model *back = NULL;
+  CHECK_OK(fer_model_load_memory(data, size, &back));
+  if (!back) goto done;
+  double v = -1;
+  CHECK_OK(fer_model_get(back, FER_MODEL_PRECISION, &v));
+  CHECK_EQ_INT(v, FER_PRECISION_FP32);
+  CHECK_OK(fer_model_predict(back, x, n, back32));
+  CHECK(memcmp(back32, p32, sizeof p32) == 0);
+  CHECK_OK(fer_model_set(back, FER_MODEL_PRECISION, FER_PRECISION_INT8));
+  CHECK_OK(fer_model_predict(back, x, n, back8));
+  CHECK(memcmp(back8, p8, sizeof p8) == 0);
+  /* Saving the loaded model gives the same bytes. */
+  void *again = NULL;
+  size_t again_size = 0;
+  CHECK_OK(fer_model_save_memory(back, FER_SAVE_DEFAULT, &again, &again_size));
+  CHECK(again_size == size && memcmp(again, data, size) == 0);
+  fer_free(again);
+  fer_model_free(back);
+
+  /* float16 weights: the int8 weights derive from the stored (rounded)
+   * ones, so int8 stays close to the fp32 output of the same file. */
+  void *half = NULL;
+  size_t half_size = 0;
+  CHECK_OK(fer_model_save_memory(m, FER_SAVE_FLOAT16, &half, &half_size));
+  CHECK_OK(fer_model_load_memory(half, half_size, &back));
+  if (back) {
+    CHECK_OK(fer_model_set(back, FER_MODEL_PRECISION, FER_PRECISION_INT8));
+    CHECK_OK(fer_model_predict(back, x, n, back8));
+    for (int i = 0; i < 24; i++) CHECK_NEAR(back8[i], p8[i], 0.02);
+    fer_model_free(back);
+  }
+  fer_free(half);
+
+  /* Dropping the section: the version-4 file loads, not quantised. */
+  size_t cut_size = 0;
+  uint8_t *cut = with_section(d, size, "QUNT", NULL, 0, 0, &cut_size);
+  CHECK_OK(fer_model_load_memory(cut, cut_size, &back));
+  CHECK_STATUS(fer_model_set(back, FER_MODEL_PRECISION, FER_PRECISION_INT8),
+               FER_ERR_MISUSE);
+  fer_model_free(back);
+  free(cut);
+
+  /* Corrupt or inconsistent sections, each with a valid CRC. */
+  uint8_t good[36];
+  memcpy(good, d + q + 8, sizeof good);
+  struct {
+    int field; /* byte offset in the payload, or -1: length `len` */
+    uint32_t value;
+    size_t len;
+    uint32_t version;
+    const char *message;
+  } cases[] = {
+      {0, 0, 36, 0, "0 quantised layers"},
+      {0, 3, 36, 0, "3 quantised layers"},
+      {0, 1000, 36, 0, "1000 quantised layers"},
+      {-1, 0, 35, 0, "bytes for 2 quantised"},
+      {-1, 0, 3, 0, "count missing"},
+      {-1, 0, 37, 0, "bytes for 2 quantised"},
+      {4, 1, 36, 0, "quantised layer 0: a layer is not"},      /* the bn */
+      {4, 3, 36, 0, "quantised layer 0: a layer is not"},      /* the gap */
+      {4, 99, 36, 0, "outside the model"},
+      {4, 0xffffffffu, 36, 0, "outside the model"},
+      {8, 1, 36, 0, "last index"},
+      {8, 3, 36, 0, "last index"},
+      {20, 0, 36, 0, "quantised layer 1: the layers are not in order"},
+      {20, 2, 36, 0, "quantised layer 1: the layers are not in order"},
+      {20, 5, 36, 0, "quantised layer 1: a layer is not"},     /* softmax */
+      {12, 0x7fc00000u, 36, 0, "input scale"},                 /* NaN */
+      {12, 0, 36, 0, "input scale"},
+      {12, 0xbf800000u, 36, 0, "input scale"},                 /* -1 */
+      {12, 0x7f800000u, 36, 0, "input scale"},                 /* inf */
+      {16, 128, 36, 0, "zero point"},
+      {16, 0x80000000u, 36, 0, "zero point"},
+      {-1, 0, 36, 3, "unknown section 'QUNT'"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    uint8_t payload[40] = {0};
+    memcpy(payload, good, sizeof good);
+    if (cases[i].field >= 0) fer__put_u32le(payload + cases[i].field, cases[i].value);
+    size_t bad_size = 0;
+    uint8_t *bad = with_section(d, size, "QUNT", payload, cases[i].len,
+                                cases[i].version, &bad_size);
+    fer_model *b = NULL;
+    CHECK_STATUS(fer_model_load_memory(bad, bad_size, &b), FER_ERR_FORMAT);
+    CHECK(b == NULL);
+    CHECK_MESSAGE_CONTAINS(cases[i].message);
+    CHECK_MESSAGE_CONTAINS("model: byte");
+    free(bad);
+  }
+  /* Two QUNT sections. */
+  {
+    const size_t sec = 36 + 12;
+    uint8_t *two = malloc(size + sec);
+    memcpy(two, d, (size_t)q + sec);
+    memcpy(two + q + sec, d + q, size - (size_t)q);
+    fer_model *b = NULL;
+    CHECK_STATUS(fer_model_load_memory(two, size + sec, &b), FER_ERR_FORMAT);
+    CHECK_MESSAGE_CONTAINS("second QUNT");
+    free(two);
+  }
+done:
+  fer_free(plain);
+  fer_free(data);
+  fer_model_free(m);
+}
+
+/* ---- Graphs: an ensemble ---- */
+
+/* A chain, and a residual graph whose first convolution (b0) is read by
+ * its ReLU and by the add, so that the quantised b0 must write its own
+ * output instead of folding the ReLU in. */
+static const char *const ensemble_members[2] = {
+    "input 4x12x12\nconv 8 3x3 same\nbn\nrelu\nmax 2x2/2\nconv 8 3x3 same\nrelu\n"
+    "flatten\ndense 5\nsoftmax\n",
+    "input 4x12x12\nb0 = conv 4 3x3 same\nrelu\nconv 4 3x3 same\nadd b0\nb1 = relu\n"
+    "avg 2x2/2 from=b1\nflatten\ndense 5\nsoftmax\n",
+};
+
+static void test_ensemble(void) {
+  enum { CAL = 16, N = 24, K = 5, IN = 4 * 12 * 12 };
+  fer_model *member[2] = {NULL, NULL}, *e = NULL;
+  for (int k = 0; k < 2; k++) {
+    CHECK_OK(fer_model_from_text(ensemble_members[k], &member[k]));
+    if (!member[k]) goto done;
+    CHECK_OK(fer_model_init_weights(member[k], FER_INIT_HE_UNIFORM, 40 + (uint64_t)k));
+  }
+  CHECK_OK(fer_model_ensemble((const fer_model *const *)member, 2, &e));
+  if (!e) goto done;
+  float *cx = tu_alloc((size_t)CAL * IN), *x = tu_alloc((size_t)N * IN);
+  tu_fill(cx, (size_t)CAL * IN, 50, -1.0f, 1.0f);
+  tu_fill(x, (size_t)N * IN, 51, -1.0f, 1.0f);
+  float pm[2][N * K], p8[N * K], p32[N * K], ref[N * K], back8[N * K];
+
+  /* The members alone, quantised on the same images (the residual one is
+   * a graph too). */
+  int member_layers = 0;
+  for (int k = 0; k < 2; k++) {
+    CHECK_OK(fer_model_quantize(member[k], cx, CAL));
+    CHECK_OK(fer_model_set(member[k], FER_MODEL_PRECISION, FER_PRECISION_INT8));
+    CHECK_OK(fer_model_predict(member[k], x, N, pm[k]));
+    member_layers += fer__quant_count(member[k]);
+  }
+  /* Chain: conv+bn+relu, conv+relu, dense; graph: b0 alone (two readers),
+   * conv, dense. */
+  CHECK_EQ_INT(fer__quant_count(member[0]), 3);
+  CHECK_EQ_INT(fer__quant_count(member[1]), 3);
+  fer__qparams b0;
+  fer__quant_params_at(member[1], 0, &b0);
+  CHECK_EQ_INT(b0.first, 0);
+  CHECK_EQ_INT(b0.last, 0);
+  /* softmax(mean of logits) = softmax(mean of log-probabilities): each
+   * member's log-sum-exp is a shift that the softmax removes. */
+  for (int i = 0; i < N; i++) {
+    double z[K], top = -1e30, sum = 0.0;
+    for (int c = 0; c < K; c++) {
+      z[c] = 0.5 * (log(pm[0][i * K + c]) + log(pm[1][i * K + c]));
+      if (z[c] > top) top = z[c];
+    }
+    for (int c = 0; c < K; c++) sum += exp(z[c] - top);
+    for (int c = 0; c < K; c++) ref[i * K + c] = (float)(exp(z[c] - top) / sum);
+  }
+
+  CHECK_OK(fer_model_predict(e, x, N, p32));
+  CHECK_OK(fer_model_quantize(e, cx, CAL));
+  CHECK_EQ_INT(fer__quant_count(e), member_layers);
+  CHECK_OK(fer_model_set(e, FER_MODEL_PRECISION, FER_PRECISION_INT8));
+  CHECK_OK(fer_model_predict(e, x, N, p8));
+  double worst_ref = 0.0, worst32 = 0.0;
+  int agree = 0;
+  for (int i = 0; i < N; i++) {
+    int a = 0, b = 0;
+    for (int c = 0; c < K; c++) {
+      worst_ref = fmax(worst_ref, fabs(p8[i * K + c] - ref[i * K + c]));
+      worst32 = fmax(worst32, fabs(p8[i * K + c] - p32[i * K + c]));
+      if (p8[i * K + c] > p8[i * K + a]) a = c;
+      if (p32[i * K + c] > p32[i * K + b]) b = c;
+    }
+    agree += a == b;
+  }
+  fprintf(stderr, "ensemble: int8 vs members' int8 %.2g, vs fp32 %.3f, top-1 %d/%d\n",
+          worst_ref, worst32, agree, N);
+  /* The members' layers see the same inputs in the ensemble, so the same
+   * steps; the logits layer's weights are halved, which is exact. */
+  CHECK_MSG(worst_ref <= 1e-5, "ensemble int8 differs from its members' by %g", worst_ref);
+  CHECK_MSG(worst32 <= 0.05, "ensemble int8 differs from fp32 by %g", worst32);
+  CHECK_MSG(agree >= N * 9 / 10, "top-1 agreement %d of %d", agree, N);
+  CHECK(memcmp(p8, p32, sizeof p8) != 0);
+
+  /* Saved and loaded: a version-4 graph file, the same int8 outputs. */
+  void *data = NULL;
+  size_t size = 0;
+  fer_model *back = NULL;
+  CHECK_OK(fer_model_save_memory(e, FER_SAVE_DEFAULT, &data, &size));
+  CHECK_EQ_INT(fer__get_u32le((const uint8_t *)data + 8), 4);
+  CHECK_OK(fer_model_load_memory(data, size, &back));
+  if (back) {
+    CHECK_OK(fer_model_set(back, FER_MODEL_PRECISION, FER_PRECISION_INT8));
+    CHECK_OK(fer_model_predict(back, x, N, back8));
+    CHECK(memcmp(back8, p8, sizeof p8) == 0);
+  }
+  fer_model_free(back);
+  fer_free(data);
+  free(cx);
+  free(x);
+done:
+  fer_model_free(e);
+  fer_model_free(member[0]);
+  fer_model_free(member[1]);
 }
 
 int main(void) {
@@ -461,5 +797,7 @@ int main(void) {
   RUN(test_settings);
   RUN(test_training_drops_quantisation);
   RUN(test_bad_inputs);
+  RUN(test_saved_quantisation);
+  RUN(test_ensemble);
   return harness_finish();
 }

@@ -607,7 +607,9 @@ class Model(Handle):
 
     # -- files -------------------------------------------------------------
     def save(self, path, float16=False):
-        """Write the model file atomically (float16 halves the weights)."""
+        """Write the model file atomically (float16 halves the weights). A
+        quantised model keeps its calibration (format version 4): loaded
+        again, it can switch to ``precision = "int8"`` without ``quantize``."""
         _lib.call("fer_model_save", self._h, _lib.encode_path(path),
                   SAVE_FLOAT16 if float16 else 0)
 

@@ -72,3 +72,25 @@ def test_bad_calibration():
         m.quantize(bad)
     with pytest.raises(errors.InvalidArgumentError):
         m.precision = "int4"
+
+
+def test_saved_quantisation(tmp_path):
+    """A saved quantised model (format version 4, QUNT section) loads
+    quantised: int8 without calibration, the same outputs bit for bit."""
+    m = libfer.Model.default()
+    m.quantize(faces_free_inputs(m, 16, 5))
+    m.precision = "int8"
+    x = faces_free_inputs(m, 12, 6)
+    p8 = np.asarray(m.predict_proba(x))
+    path = tmp_path / "q.ferm"
+    m.save(str(path))
+    data = path.read_bytes()
+    assert int.from_bytes(data[8:12], "little") == 4
+    for back in (libfer.Model.load(str(path)), libfer.Model.from_bytes(data)):
+        assert back.precision == "fp32"  # loads quantised, runs fp32 until asked
+        back.precision = "int8"
+        assert np.array_equal(np.asarray(back.predict_proba(x)), p8)
+    # An unquantised model keeps writing its old version, without QUNT.
+    plain = libfer.Model.default().to_bytes()
+    assert int.from_bytes(plain[8:12], "little") < 4
+    assert b"QUNT" not in plain
