@@ -196,5 +196,7 @@ int fer__quant_forward_layer(const fer_model *m, fer__workspace *ws, int i,
     fer__qlayer_run(q, l, x + b * in_size, out + b * out_size,
                     (uint8_t *)ws->quant_scratch + (size_t)FER__THREAD_INDEX() * stride,
                     portable);
+  (void)threads; /* without OpenMP */
+  (void)work;
   return q->last;
 }
