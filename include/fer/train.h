@@ -286,6 +286,18 @@ FER_API fer_status fer_model_compute_gradients(fer_model *m, const float *x,
                                                float *loss, float *accuracy,
                                                double *weight);
 
+/* The first half of fer_model_train_step_soft (soft targets, optional
+ * sample weights, the same checks and statuses); *weight = sum_i v_i (n
+ * without sample weights). */
+FER_API fer_status fer_model_compute_gradients_soft(fer_model *m,
+                                                    const float *x,
+                                                    const float *targets,
+                                                    size_t target_count,
+                                                    const float *sample_weights,
+                                                    int n, float *loss,
+                                                    float *accuracy,
+                                                    double *weight);
+
 /* Copies the gradient buffer out (`count` floats of room; *needed, which
  * may be NULL, gets the trainable count; a NULL dst with count 0 asks for
  * the size: FER_ERR_BUFFER_TOO_SMALL and *needed) or replaces it (count must be the
