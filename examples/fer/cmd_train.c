@@ -57,6 +57,13 @@ static void usage(FILE *out) {
 "  --plateau-factor X --plateau-patience N --min-lr X\n"
 "  --plateau-monitor val_loss|val_acc|loss|acc (val_loss)\n"
 "  --early-stop N  --restore-best  --label-smoothing X  --balanced\n"
+"Soft targets (off by default; see docs/cli.md):\n"
+"  --mixup ALPHA         mix each batch with a shuffled copy of itself,\n"
+"                        lambda ~ Beta(ALPHA, ALPHA)\n"
+"  --teacher FILE        distil from this model (same input and classes,\n"
+"                        e.g. an ensemble from fer ensemble)\n"
+"  --distill-weight W    target = (1 - W) label + W teacher (0.5)\n"
+"  --temperature T       teacher probabilities softened as p^(1/T) (1)\n"
 "Augmentation:\n"
 "  --flip P  --shift FRACTION  --rotate DEGREES  --zoom FRACTION  --erase P\n"
 "  --aug NAME=VALUE      any augmentation key (see fer_augment_param_info)\n"
@@ -86,6 +93,7 @@ typedef struct train_options {
   const char *sharpness; /* NULL, "auto" or a number */
   double epochs, batch, lr, seed, threads, init_seed;
   const char *optimizer, *schedule;
+  const char *teacher; /* knowledge distillation's teacher model file */
 } train_options;
 
 /* Applies NAME=VALUE through a find + set pair. */
@@ -287,6 +295,10 @@ int cli_train_run(int argc, char **argv, const cli_train_hooks *hooks) {
     else if (!strcmp(a, "--restore-best")) fer_trainer_set(tr, FER_TRAIN_RESTORE_BEST, 1);
     else if (!strcmp(a, "--label-smoothing")) TRAINER_KEY(FER_TRAIN_LABEL_SMOOTHING);
     else if (!strcmp(a, "--balanced")) fer_trainer_set(tr, FER_TRAIN_BALANCED_WEIGHTS, 1);
+    else if (!strcmp(a, "--mixup")) TRAINER_KEY(FER_TRAIN_MIXUP);
+    else if (!strcmp(a, "--distill-weight")) TRAINER_KEY(FER_TRAIN_DISTILL_WEIGHT);
+    else if (!strcmp(a, "--temperature")) TRAINER_KEY(FER_TRAIN_DISTILL_TEMPERATURE);
+    else if (!strcmp(a, "--teacher")) { NEED_VALUE(); o.teacher = v; }
     else if (!strcmp(a, "--flip") || !strcmp(a, "--shift") || !strcmp(a, "--rotate") ||
              !strcmp(a, "--zoom") || !strcmp(a, "--erase") || !strcmp(a, "--aug") ||
              !strcmp(a, "--set")) { NEED_VALUE(); } /* second pass */
@@ -348,7 +360,7 @@ int cli_train_run(int argc, char **argv, const cli_train_hooks *hooks) {
 
   fer_optimizer *opt = NULL;
   fer_schedule *sched = NULL;
-  fer_model *model = NULL;
+  fer_model *model = NULL, *teacher = NULL;
   fer_dataset *train = NULL, *val = NULL;
   rc = CLI_FAILURE;
   fer_status st = fer_optimizer_create(kind, &opt);
@@ -366,6 +378,13 @@ int cli_train_run(int argc, char **argv, const cli_train_hooks *hooks) {
   }
   if (st) { fprintf(stderr, "fer train: %s\n", fer_last_error()); rc = CLI_USAGE; goto cleanup; }
   if (!(model = build_model(&o))) goto cleanup;
+  if (o.teacher) {
+    if (fer_model_load(o.teacher, &teacher)) {
+      fprintf(stderr, "fer train: --teacher %s: %s\n", o.teacher, fer_last_error());
+      goto cleanup;
+    }
+    fer_trainer_set_teacher(tr, teacher);
+  }
   if (!(train = cli_load_dataset(o.data, (fer_usage)o.usage))) goto cleanup;
   if (!set_normalization(&o, model, train)) goto cleanup;
   if (o.val) {
@@ -423,6 +442,7 @@ cleanup:
   fer_dataset_free(train);
   fer_dataset_free(val);
   fer_model_free(model);
+  fer_model_free(teacher);
   fer_schedule_free(sched);
   fer_optimizer_free(opt);
 done:

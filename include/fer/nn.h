@@ -483,6 +483,31 @@ FER_API fer_status fer_model_train_step(fer_model *m, fer_optimizer *opt,
                                         const float *x, const int32_t *labels,
                                         int n, float *loss, float *accuracy);
 
+/* One training step against soft targets: as fer_model_train_step, with
+ * softmax cross-entropy against a per-image target distribution instead of
+ * an integer label. `targets` holds n x K floats (K = output size), row i
+ * the distribution of image i: each entry finite and >= 0, each row
+ * summing to 1 within 1e-3 (used as given, not renormalised);
+ * target_count must be n x K. The model's label smoothing and class
+ * weights do not apply (fold them into the targets and weights). The batch
+ * loss is sum_i v_i L_i / sum_i v_i with L_i = -sum_k t_ik log p_ik and v
+ * the `sample_weights` (n floats, each finite and >= 0; NULL: all 1), so
+ * the gradient with respect to the logits is v_i (p_i - t_i) / sum v.
+ * With one-hot (or smoothed one-hot) targets and v_i = w[y_i] this is
+ * fer_model_train_step's loss. *accuracy counts argmax of the output ==
+ * argmax of the target row (the first maximum of each). Statuses: as
+ * fer_model_train_step, and FER_ERR_INVALID_ARGUMENT (NULL targets, a
+ * negative or non-finite entry or weight, a row not summing to 1; the
+ * message names the image), FER_ERR_SHAPE (target_count is not n x K, or
+ * the output is not a class vector). Nothing is changed on failure. */
+FER_API fer_status fer_model_train_step_soft(fer_model *m, fer_optimizer *opt,
+                                             const float *x,
+                                             const float *targets,
+                                             size_t target_count,
+                                             const float *sample_weights,
+                                             int n, float *loss,
+                                             float *accuracy);
+
 /* Optimisers. */
 typedef enum fer_optimizer_kind {
   FER_OPTIMIZER_SGD = 1,   /* with optional (Nesterov) momentum */

@@ -75,8 +75,33 @@ typedef enum fer_train_param {
   FER_TRAIN_EVAL_BATCH_SIZE = 18,    /* validation batch, default 256 */
   FER_TRAIN_SHARD_COUNT = 19,        /* data-parallel processes, default 1
                                         (see fer_trainer_set_allreduce) */
-  FER_TRAIN_SHARD_INDEX = 20         /* this process, 0..count-1, default 0 */
+  FER_TRAIN_SHARD_INDEX = 20,        /* this process, 0..count-1, default 0 */
+  FER_TRAIN_MIXUP = 21,              /* mixup alpha in [0, 100]; 0 = off
+                                        (default). See "Soft targets". */
+  FER_TRAIN_DISTILL_WEIGHT = 22,     /* weight w of the teacher's targets,
+                                        [0, 1], default 0.5 (used only with
+                                        fer_trainer_set_teacher) */
+  FER_TRAIN_DISTILL_TEMPERATURE = 23 /* temperature T, [0.01, 100], default 1 */
 } fer_train_param;
+
+/* Soft targets. With mixup or a teacher the fit loop trains on soft
+ * targets (fer_model_train_step_soft); without either it runs the integer
+ * path, exactly as before. Per batch, after augmentation:
+ *  1. t_i = (1 - s) onehot(y_i) + s / K (s = FER_TRAIN_LABEL_SMOOTHING),
+ *     sample weight v_i = w[y_i] (the class weights; 1 without them);
+ *  2. mixup (alpha > 0): lambda ~ Beta(alpha, alpha) and a permutation pi
+ *     of the batch, both drawn from a generator seeded by (seed, epoch,
+ *     batch index, shard index), so a resumed run draws what an
+ *     uninterrupted one does; then x_i, t_i and v_i each become
+ *     lambda a_i + (1 - lambda) a_pi(i);
+ *  3. distillation (a teacher set): the teacher, in inference mode, maps
+ *     the batch of step 2 to probabilities p_i, and
+ *     t_i = (1 - w) t_i + w softmax(log p_i / T) (p^(1/T) normalised; the
+ *     teacher's own softmax output divided by T in log space).
+ * The training loss and accuracy in the history are those against t_i
+ * (accuracy: argmax of the output == argmax of t_i); validation is
+ * unchanged (plain labels). Neither alpha, the teacher nor w and T are
+ * recorded in the training state: resume with the same settings. */
 
 /* Paths the trainer writes (each atomically). NULL or "" = off. */
 typedef enum fer_train_path {
@@ -147,6 +172,15 @@ FER_API fer_status fer_trainer_set_schedule(fer_trainer *tr,
 /* Augmentation of training batches (borrowed; NULL = none). */
 FER_API fer_status fer_trainer_set_augment(fer_trainer *tr,
                                            const fer_augment *aug);
+/* The teacher of knowledge distillation (borrowed: it must outlive fit and
+ * must not change during it; it is only read, through a predictor, so it
+ * may be shared with other threads' predictors), or NULL for none. At fit
+ * its input shape, preprocessing and per-image normalisation must equal
+ * the student's and its output size the class count (FER_ERR_SHAPE
+ * otherwise); it should end in softmax (an ensemble from
+ * fer_model_ensemble does). Statuses: FER_ERR_MISUSE. */
+FER_API fer_status fer_trainer_set_teacher(fer_trainer *tr,
+                                           const fer_model *teacher);
 /* Explicit class weights (copied; count = classes), or NULL to clear. They
  * take precedence over FER_TRAIN_BALANCED_WEIGHTS. */
 FER_API fer_status fer_trainer_set_class_weights(fer_trainer *tr,
@@ -285,6 +319,18 @@ FER_API fer_status fer_model_compute_gradients(fer_model *m, const float *x,
                                                const int32_t *labels, int n,
                                                float *loss, float *accuracy,
                                                double *weight);
+
+/* The first half of fer_model_train_step_soft (soft targets, optional
+ * sample weights, the same checks and statuses); *weight = sum_i v_i (n
+ * without sample weights). */
+FER_API fer_status fer_model_compute_gradients_soft(fer_model *m,
+                                                    const float *x,
+                                                    const float *targets,
+                                                    size_t target_count,
+                                                    const float *sample_weights,
+                                                    int n, float *loss,
+                                                    float *accuracy,
+                                                    double *weight);
 
 /* Copies the gradient buffer out (`count` floats of room; *needed, which
  * may be NULL, gets the trainable count; a NULL dst with count 0 asks for

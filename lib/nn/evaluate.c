@@ -78,27 +78,38 @@ int fer__logits_layers(const fer_model *m) {
   return softmax_is_fused(m) ? m->num_layers - 1 : m->num_layers;
 }
 
-/* Mean of w[y_i] * (-sum_k q_ik log softmax(z_i)_k) over the batch, divided
- * by sum_i w[y_i]; q = (1 - s) onehot(y) + s / K. dz = w (p - q) / sum w. */
-double fer__cross_entropy(const float *z, int n, int K, const int32_t *labels,
-                          float smoothing, const float *class_weights,
-                          float *dz, int *correct) {
+/* Softmax cross-entropy of a batch against integer labels (targets NULL:
+ * q = (1 - s) onehot(y) + s / K, weight w[y_i] from the class weights) or
+ * soft targets (q = t_i, weight v_i from the sample weights): the mean of
+ * weight_i * (-sum_k q_ik log softmax(z_i)_k) divided by the sum of the
+ * weights; dz = weight (p - q) / sum of weights. A hit is argmax z ==
+ * the label, or argmax t (first maximum of each). */
+static double cross_entropy(const float *z, int n, int K, const int32_t *labels,
+                            float smoothing, const float *class_weights,
+                            const float *targets, const float *sample_weights,
+                            float *dz, int *correct) {
+  const float *row_weights = targets ? sample_weights : class_weights;
+#define WEIGHT_OF(i) \
+  (row_weights ? row_weights[targets ? (i) : labels[i]] : 1.0)
   double total = 0.0, weight_sum = 0.0;
   int hits = 0;
-  for (int i = 0; i < n; i++) weight_sum += class_weights ? class_weights[labels[i]] : 1.0;
+  for (int i = 0; i < n; i++) weight_sum += WEIGHT_OF(i);
   for (int i = 0; i < n; i++) {
-    const float *zi = z + (long)i * K;
-    int best = 0;
-    for (int k = 1; k < K; k++)
+    const float *zi = z + (long)i * K, *ti = targets ? targets + (long)i * K : NULL;
+    int best = 0, wanted = 0;
+    for (int k = 1; k < K; k++) {
       if (zi[k] > zi[best]) best = k;
-    hits += best == labels[i];
+      if (ti && ti[k] > ti[wanted]) wanted = k;
+    }
+    hits += best == (ti ? wanted : labels[i]);
     double lse = 0.0;
     for (int k = 0; k < K; k++) lse += exp((double)zi[k] - zi[best]);
     lse = log(lse) + zi[best];
-    double w = class_weights ? class_weights[labels[i]] : 1.0;
+    double w = WEIGHT_OF(i);
     double loss = 0.0;
     for (int k = 0; k < K; k++) {
-      double q = (1.0 - smoothing) * (k == labels[i]) + (double)smoothing / K;
+      double q = ti ? (double)ti[k]
+                    : (1.0 - smoothing) * (k == labels[i]) + (double)smoothing / K;
       double logp = zi[k] - lse;
       loss -= q * logp;
       if (dz)
@@ -107,8 +118,55 @@ double fer__cross_entropy(const float *z, int n, int K, const int32_t *labels,
     }
     total += w * loss;
   }
+#undef WEIGHT_OF
   if (correct) *correct = hits;
   return weight_sum > 0.0 ? total / weight_sum : 0.0;
+}
+
+double fer__cross_entropy(const float *z, int n, int K, const int32_t *labels,
+                          float smoothing, const float *class_weights,
+                          float *dz, int *correct) {
+  return cross_entropy(z, n, K, labels, smoothing, class_weights, NULL, NULL, dz,
+                       correct);
+}
+
+double fer__cross_entropy_soft(const float *z, int n, int K, const float *targets,
+                               const float *sample_weights, float *dz,
+                               int *correct) {
+  return cross_entropy(z, n, K, NULL, 0.0f, NULL, targets, sample_weights, dz,
+                       correct);
+}
+
+/* Row sums of soft targets may be off 1 by this much (float rounding of a
+ * mix of a few distributions stays far below it). */
+#define TARGET_SUM_TOLERANCE 1e-3
+
+fer_status fer__check_soft_targets(const char *who, const float *targets,
+                                   size_t target_count, const float *sample_weights,
+                                   int n, int K) {
+  if (!targets)
+    return fer__fail(FER_ERR_INVALID_ARGUMENT, "%s: targets are NULL", who);
+  if (target_count != (size_t)n * (size_t)K)
+    return fer__fail(FER_ERR_SHAPE, "%s: %zu target floats for %d images of %d "
+                     "classes (need %zu)", who, target_count, n, K,
+                     (size_t)n * (size_t)K);
+  for (int i = 0; i < n; i++) {
+    const float *ti = targets + (size_t)i * (size_t)K;
+    double sum = 0.0;
+    for (int k = 0; k < K; k++) {
+      if (!isfinite(ti[k]) || ti[k] < 0.0f)
+        return fer__fail(FER_ERR_INVALID_ARGUMENT, "%s: target %d of image %d "
+                         "(%g) is not a finite number >= 0", who, k, i, (double)ti[k]);
+      sum += ti[k];
+    }
+    if (fabs(sum - 1.0) > TARGET_SUM_TOLERANCE)
+      return fer__fail(FER_ERR_INVALID_ARGUMENT, "%s: the targets of image %d sum "
+                       "to %.6g, not 1 (within %g)", who, i, sum, TARGET_SUM_TOLERANCE);
+    if (sample_weights && (!isfinite(sample_weights[i]) || sample_weights[i] < 0.0f))
+      return fer__fail(FER_ERR_INVALID_ARGUMENT, "%s: the weight of image %d (%g) "
+                       "is not a finite number >= 0", who, i, (double)sample_weights[i]);
+  }
+  return FER_OK;
 }
 
 fer_status fer__check_batch(fer_model *m, const char *who, const float *x,

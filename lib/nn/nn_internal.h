@@ -363,6 +363,18 @@ fer_status fer__check_batch(fer_model *m, const char *who, const float *x,
 double fer__cross_entropy(const float *z, int n, int K, const int32_t *labels,
                           float smoothing, const float *class_weights,
                           float *dz, int *correct);
+/* The same against soft targets t (n x K, rows summing to 1; neither the
+ * model's smoothing nor its class weights apply): the batch loss is
+ * sum_i v_i CE(t_i, softmax(z_i)) / sum_i v_i with v the sample weights
+ * (NULL: all 1). A hit is argmax z == argmax t. */
+double fer__cross_entropy_soft(const float *z, int n, int K, const float *targets,
+                               const float *sample_weights, float *dz,
+                               int *correct);
+/* Checks soft targets (and sample weights when not NULL) of a batch of n
+ * images and K classes; `who` names the caller in the message. */
+fer_status fer__check_soft_targets(const char *who, const float *targets,
+                                   size_t target_count, const float *sample_weights,
+                                   int n, int K);
 
 /* ------------------------------------------------------------------------
  * Float16 (IEEE binary16), round to nearest even.

@@ -87,9 +87,17 @@ static void graph_backward(fer_model *m, fer__workspace *ws, const float *x,
   }
 }
 
+/* The targets of a step: integer labels (with the model's smoothing and
+ * class weights), or soft targets with optional sample weights. */
+typedef struct step_targets {
+  const int32_t *labels;
+  const float *soft, *sample_weights;
+} step_targets;
+
 /* Forward, loss and backward into m->ws->grads. */
-static fer_status compute(fer_model *m, const float *x, const int32_t *labels,
+static fer_status compute(fer_model *m, const float *x, const step_targets *t,
                           int n, double *loss, int *correct, double *weight) {
+  const int32_t *labels = t->labels;
   fer_status st = fer__workspace_prepare(m, &m->ws, n, 1);
   if (st) return st;
   fer__workspace *ws = m->ws;
@@ -97,9 +105,13 @@ static fer_status compute(fer_model *m, const float *x, const int32_t *labels,
   fer__forward(m, ws, x, n, 1, &m->dropout_rng);
   const int K = fer_model_output_size(m);
   float *delta = ws->delta_a, *other = ws->delta_b;
-  *loss = fer__cross_entropy(fer__logits_of(m, x), n, K, labels,
-                             m->label_smoothing, m->class_weights, delta,
-                             correct);
+  if (t->soft)
+    *loss = fer__cross_entropy_soft(fer__logits_of(m, x), n, K, t->soft,
+                                    t->sample_weights, delta, correct);
+  else
+    *loss = fer__cross_entropy(fer__logits_of(m, x), n, K, labels,
+                               m->label_smoothing, m->class_weights, delta,
+                               correct);
   fer__pass pass = {.n = n, .training = 1, .threads = ws->threads,
                     .scratch = ws->scratch, .scratch_floats = ws->scratch_floats,
                     .rng = &m->dropout_rng};
@@ -124,10 +136,32 @@ done:
   if (weight) {
     /* The loss's denominator, summed as fer__cross_entropy sums it. */
     double w = 0.0;
-    for (int i = 0; i < n; i++) w += m->class_weights ? m->class_weights[labels[i]] : 1.0;
+    for (int i = 0; i < n; i++)
+      w += t->soft ? (t->sample_weights ? t->sample_weights[i] : 1.0)
+                   : (m->class_weights ? m->class_weights[labels[i]] : 1.0);
     *weight = w;
   }
   ws->grads_ready = 1;
+  return FER_OK;
+}
+
+/* The step shared by fer_model_train_step and its soft-target version. */
+static fer_status train_step(fer_model *m, fer_optimizer *opt, const float *x,
+                             const step_targets *t, int n, float *loss,
+                             float *accuracy, const char *who) {
+  fer_status st = check_optimizer(m, opt, who);
+  if (st) return st;
+  /* Everything that can fail for want of memory before the forward pass
+   * changes batch-norm statistics and the dropout generator: a failed step
+   * leaves the model and the optimizer as they were. */
+  if ((st = fer__optimizer_prepare(opt, m))) return st;
+  double l;
+  int correct;
+  if ((st = compute(m, x, t, n, &l, &correct, NULL))) return st;
+  m->ws->grads_ready = 0;
+  if ((st = fer__optimizer_update(opt, m, m->ws->grads))) return st;
+  if (loss) *loss = (float)l;
+  if (accuracy) *accuracy = (float)correct / (float)n;
   return FER_OK;
 }
 
@@ -136,16 +170,43 @@ fer_status fer_model_train_step(fer_model *m, fer_optimizer *opt,
                                 float *loss, float *accuracy) {
   fer_status st = fer__check_batch(m, "fer_model_train_step", x, labels, n, 1);
   if (st) return st;
-  if ((st = check_optimizer(m, opt, "fer_model_train_step"))) return st;
-  /* Everything that can fail for want of memory before the forward pass
-   * changes batch-norm statistics and the dropout generator: a failed step
-   * leaves the model and the optimizer as they were. */
-  if ((st = fer__optimizer_prepare(opt, m))) return st;
+  step_targets t = {.labels = labels};
+  return train_step(m, opt, x, &t, n, loss, accuracy, "fer_model_train_step");
+}
+
+/* The batch checks of the soft-target functions. */
+static fer_status check_soft(fer_model *m, const char *who, const float *x,
+                             const float *targets, size_t target_count,
+                             const float *sample_weights, int n) {
+  fer_status st = fer__check_batch(m, who, x, NULL, n, 0);
+  if (st) return st;
+  fer__shape out = fer__model_output_shape(m);
+  if (out.h != 1 || out.w != 1)
+    return fer__fail(FER_ERR_SHAPE,
+                     "%s: the output %dx%dx%d is not a class vector (add "
+                     "flatten/gap and dense)", who, out.c, out.h, out.w);
+  return fer__check_soft_targets(who, targets, target_count, sample_weights, n, out.c);
+}
+
+fer_status fer_model_train_step_soft(fer_model *m, fer_optimizer *opt,
+                                     const float *x, const float *targets,
+                                     size_t target_count,
+                                     const float *sample_weights, int n,
+                                     float *loss, float *accuracy) {
+  static const char who[] = "fer_model_train_step_soft";
+  fer_status st = check_soft(m, who, x, targets, target_count, sample_weights, n);
+  if (st) return st;
+  step_targets t = {.soft = targets, .sample_weights = sample_weights};
+  return train_step(m, opt, x, &t, n, loss, accuracy, who);
+}
+
+static fer_status compute_gradients(fer_model *m, const float *x,
+                                    const step_targets *t, int n, float *loss,
+                                    float *accuracy, double *weight) {
   double l;
   int correct;
-  if ((st = compute(m, x, labels, n, &l, &correct, NULL))) return st;
-  m->ws->grads_ready = 0;
-  if ((st = fer__optimizer_update(opt, m, m->ws->grads))) return st;
+  fer_status st = compute(m, x, t, n, &l, &correct, weight);
+  if (st) return st;
   if (loss) *loss = (float)l;
   if (accuracy) *accuracy = (float)correct / (float)n;
   return FER_OK;
@@ -157,12 +218,21 @@ fer_status fer_model_compute_gradients(fer_model *m, const float *x,
                                        double *weight) {
   fer_status st = fer__check_batch(m, "fer_model_compute_gradients", x, labels, n, 1);
   if (st) return st;
-  double l;
-  int correct;
-  if ((st = compute(m, x, labels, n, &l, &correct, weight))) return st;
-  if (loss) *loss = (float)l;
-  if (accuracy) *accuracy = (float)correct / (float)n;
-  return FER_OK;
+  step_targets t = {.labels = labels};
+  return compute_gradients(m, x, &t, n, loss, accuracy, weight);
+}
+
+fer_status fer_model_compute_gradients_soft(fer_model *m, const float *x,
+                                            const float *targets,
+                                            size_t target_count,
+                                            const float *sample_weights, int n,
+                                            float *loss, float *accuracy,
+                                            double *weight) {
+  fer_status st = check_soft(m, "fer_model_compute_gradients_soft", x, targets,
+                             target_count, sample_weights, n);
+  if (st) return st;
+  step_targets t = {.soft = targets, .sample_weights = sample_weights};
+  return compute_gradients(m, x, &t, n, loss, accuracy, weight);
 }
 
 fer_status fer_model_apply_gradients(fer_model *m, fer_optimizer *opt) {

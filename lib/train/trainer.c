@@ -35,6 +35,9 @@ static const fer__param rows[FER__TRAIN_NUM_KEYS] = {
     ROW(FER_TRAIN_EVAL_BATCH_SIZE, "eval_batch_size", FER__PARAM_INT, 1, 65536, 256),
     ROW(FER_TRAIN_SHARD_COUNT, "shard_count", FER__PARAM_INT, 1, 65536, 1),
     ROW(FER_TRAIN_SHARD_INDEX, "shard_index", FER__PARAM_INT, 0, 65535, 0),
+    ROW(FER_TRAIN_MIXUP, "mixup", FER__PARAM_FLOAT, 0, 100, 0),
+    ROW(FER_TRAIN_DISTILL_WEIGHT, "distill_weight", FER__PARAM_FLOAT, 0, 1, 0.5),
+    ROW(FER_TRAIN_DISTILL_TEMPERATURE, "distill_temperature", FER__PARAM_FLOAT, 0.01, 100, 1),
 };
 #undef ROW
 _Static_assert(FER__ARRAY_LEN(rows) == FER__TRAIN_NUM_KEYS,
@@ -169,6 +172,14 @@ fer_status fer_trainer_set_augment(fer_trainer *tr, const fer_augment *aug) {
   return FER_OK;
 }
 
+fer_status fer_trainer_set_teacher(fer_trainer *tr, const fer_model *teacher) {
+  fer_status st = check(tr, "fer_trainer_set_teacher");
+  if (st) return st;
+  if (teacher && (st = fer__model_check(teacher, "fer_trainer_set_teacher"))) return st;
+  tr->teacher = teacher;
+  return FER_OK;
+}
+
 fer_status fer_trainer_set_class_weights(fer_trainer *tr, const float *weights,
                                          int count) {
   fer_status st = check(tr, "fer_trainer_set_class_weights");
@@ -273,6 +284,13 @@ typedef struct fit_run {
   fer_dataset *own_val_shard;
   float *flat;
   size_t params, stats;
+  /* Soft targets (mixup or a teacher): the batch's targets (batch x
+   * classes), sample weights (NULL without class weights), mixup's
+   * permutation and scratch, the teacher's predictor and outputs. */
+  int soft;
+  float *targets, *sample_weights, *scratch, *teacher_probs;
+  uint32_t *perm;
+  fer_predictor *teacher;
 } fit_run;
 
 static void fit_run_release(fit_run *r) {
@@ -284,6 +302,12 @@ static void fit_run_release(fit_run *r) {
   fer__free(r->x);
   fer__free(r->probs);
   fer__free(r->labels);
+  fer__free(r->targets);
+  fer__free(r->sample_weights);
+  fer__free(r->scratch);
+  fer__free(r->teacher_probs);
+  fer__free(r->perm);
+  fer_predictor_free(r->teacher);
 }
 
 /* Calls the all-reduce; a refusal stops the fit. */
@@ -460,8 +484,13 @@ static fer_status shared_step(fer_trainer *tr, fer_model *m, fit_run *r, int cou
                               int epoch, double *sums) {
   float loss, accuracy;
   double weight;
-  fer_status st = fer_model_compute_gradients(m, r->x, r->labels, count, &loss,
-                                              &accuracy, &weight);
+  fer_status st =
+      r->soft ? fer_model_compute_gradients_soft(m, r->x, r->targets,
+                                                 (size_t)count * (size_t)r->classes,
+                                                 r->sample_weights, count, &loss,
+                                                 &accuracy, &weight)
+              : fer_model_compute_gradients(m, r->x, r->labels, count, &loss,
+                                            &accuracy, &weight);
   if (st) return st;
   float *grads = m->ws->grads;
   const size_t P = m->trainable_floats;
@@ -495,6 +524,77 @@ static fer_status share_model(const fer_trainer *tr, fer_model *m, fit_run *r,
   for (size_t i = 0; i < r->stats; i++) stats[i] = (float)(stats[i] / processes);
   if ((st = fer_model_set_parameters(m, params, r->params))) return st;
   return fer_model_set_statistics(m, stats, r->stats);
+}
+
+/* The teacher must see the batches the student sees. */
+static fer_status check_teacher(const fer_model *teacher, const fer_model *m) {
+  int c, h, w, tc, th, tw;
+  fer_model_input_shape(m, &c, &h, &w);
+  fer_model_input_shape(teacher, &tc, &th, &tw);
+  if (c != tc || h != th || w != tw || fer_model_output_size(teacher) != fer_model_output_size(m))
+    return fer__fail(FER_ERR_SHAPE, "fer_trainer_fit: the teacher maps %dx%dx%d to "
+                     "%d classes, the model %dx%dx%d to %d", tc, th, tw,
+                     fer_model_output_size(teacher), c, h, w, fer_model_output_size(m));
+  float scale[2], mean[2], std[2], limit[2];
+  unsigned flags[2];
+  fer_model_get_preprocessing(m, &scale[0], &mean[0], &std[0]);
+  fer_model_get_preprocessing(teacher, &scale[1], &mean[1], &std[1]);
+  fer_model_get_image_normalization(m, &flags[0], &limit[0]);
+  fer_model_get_image_normalization(teacher, &flags[1], &limit[1]);
+  if (scale[0] != scale[1] || mean[0] != mean[1] || std[0] != std[1] ||
+      flags[0] != flags[1])
+    return fer__fail(FER_ERR_SHAPE, "fer_trainer_fit: the teacher's preprocessing "
+                     "or image normalisation differs from the model's");
+  return FER_OK;
+}
+
+/* Buffers of the soft-target path, when mixup or a teacher is on. */
+static fer_status prepare_soft(const fer_trainer *tr, const fer_model *m, fit_run *r) {
+  r->soft = tr->value[FER_TRAIN_MIXUP] > 0.0 || tr->teacher;
+  if (!r->soft) return FER_OK;
+  fer_status st;
+  if (tr->teacher) {
+    if ((st = check_teacher(tr->teacher, m))) return st;
+    if ((st = fer_predictor_create(tr->teacher, &r->teacher))) return st;
+  }
+  const size_t batch = (size_t)tr->value[FER_TRAIN_BATCH_SIZE], K = (size_t)r->classes;
+  const size_t width = FER__MAX((size_t)r->sample_floats, K);
+  r->targets = fer__malloc(fer__mul_size(batch * K, sizeof *r->targets));
+  r->teacher_probs = fer__malloc(fer__mul_size(batch * K, sizeof *r->teacher_probs));
+  r->scratch = fer__malloc(fer__mul_size(fer__mul_size(batch, width), sizeof *r->scratch));
+  r->perm = fer__malloc(fer__mul_size(batch, sizeof *r->perm));
+  if (m->class_weights)
+    r->sample_weights = fer__malloc(fer__mul_size(batch, sizeof *r->sample_weights));
+  if (!r->targets || !r->teacher_probs || !r->scratch || !r->perm ||
+      (m->class_weights && !r->sample_weights))
+    return fer__fail(FER_ERR_OUT_OF_MEMORY, "fer_trainer_fit: out of memory for "
+                     "soft targets of batches of %zu", batch);
+  return FER_OK;
+}
+
+/* Steps 1 to 3 of "Soft targets" (include/fer/train.h) on the loaded batch
+ * `b` of the epoch: targets, sample weights, mixup, distillation. */
+static fer_status make_soft_targets(const fer_trainer *tr, const fer_model *m,
+                                    fit_run *r, uint32_t epoch, long b, int count) {
+  const int K = r->classes;
+  fer__label_targets(r->labels, count, K, tr->value[FER_TRAIN_LABEL_SMOOTHING],
+                     r->targets);
+  if (r->sample_weights)
+    for (int i = 0; i < count; i++) r->sample_weights[i] = m->class_weights[r->labels[i]];
+  const double alpha = tr->value[FER_TRAIN_MIXUP];
+  if (alpha > 0.0) {
+    double lambda;
+    fer__mixup_draw((uint64_t)tr->value[FER_TRAIN_SEED], epoch, (uint64_t)b,
+                    (uint32_t)r->shard, alpha, count, &lambda, r->perm);
+    fer__mixup_apply(r->x, (size_t)r->sample_floats, r->targets, K,
+                     r->sample_weights, count, lambda, r->perm, r->scratch);
+  }
+  if (!r->teacher) return FER_OK;
+  fer_status st = fer_predictor_run(r->teacher, r->x, count, r->teacher_probs);
+  if (st) return st;
+  return fer__distill_targets(r->teacher_probs, r->targets, count, K,
+                              tr->value[FER_TRAIN_DISTILL_WEIGHT],
+                              tr->value[FER_TRAIN_DISTILL_TEMPERATURE]);
 }
 
 static fer_status prepare(fer_trainer *tr, fer_model *m,
@@ -562,7 +662,7 @@ static fer_status prepare(fer_trainer *tr, fer_model *m,
   if (!r->order || !r->x || !r->probs || !r->labels)
     return fer__fail(FER_ERR_OUT_OF_MEMORY, "fer_trainer_fit: out of memory for "
                      "batches of %zu", batch);
-  return FER_OK;
+  return prepare_soft(tr, m, r);
 }
 
 /* One epoch of training steps; fills row's training metrics. */
@@ -594,6 +694,8 @@ static fer_status train_epoch(fer_trainer *tr, fer_model *m, fit_run *r,
     int count = (int)FER__MIN((size_t)batch, n - start);
     if ((st = load_batch(r, r->train, tr->aug, (uint32_t)epoch, r->order + start, count, 1)))
       return st;
+    if (r->soft && (st = make_soft_targets(tr, m, r, (uint32_t)epoch, b, count)))
+      return st;
     if (tr->allreduce) {
       double sums[3];
       if ((st = shared_step(tr, m, r, count, epoch, sums))) return st;
@@ -602,8 +704,13 @@ static fer_status train_epoch(fer_trainer *tr, fer_model *m, fit_run *r,
       hits += sums[2];
     } else {
       float loss, accuracy;
-      if ((st = fer_model_train_step(m, tr->opt, r->x, r->labels, count, &loss, &accuracy)))
-        return st;
+      st = r->soft ? fer_model_train_step_soft(m, tr->opt, r->x, r->targets,
+                                               (size_t)count * (size_t)r->classes,
+                                               r->sample_weights, count, &loss,
+                                               &accuracy)
+                   : fer_model_train_step(m, tr->opt, r->x, r->labels, count,
+                                          &loss, &accuracy);
+      if (st) return st;
       loss_sum += (double)loss * count;
       hits += (double)accuracy * count;
       seen = (double)(start + (size_t)count);

@@ -16,7 +16,7 @@
 #define FER__TRAIN_STATE_VERSION 1
 
 /* Number of keys + 1 (slot 0 unused): the one parameter table's size. */
-#define FER__TRAIN_NUM_KEYS (FER_TRAIN_SHARD_INDEX + 1)
+#define FER__TRAIN_NUM_KEYS (FER_TRAIN_DISTILL_TEMPERATURE + 1)
 #define FER__TRAIN_NUM_PATHS (FER_TRAIN_PATH_HISTORY + 1)
 
 /* What a monitor-driven callback remembers between epochs: the best value
@@ -60,6 +60,7 @@ struct fer_trainer {
   fer_optimizer *own_opt;
   fer_schedule *sched;    /* borrowed, may be NULL */
   const fer_augment *aug; /* borrowed, may be NULL */
+  const fer_model *teacher; /* borrowed, may be NULL */
   float *class_weights;   /* explicit weights, NULL when none */
   int num_class_weights;
   fer_train_callback callback;
@@ -91,6 +92,31 @@ fer_status fer__train_state_load(fer_trainer *tr, fer_model *m,
 
 /* Whether a file exists at `path` (resume or start afresh). */
 int fer__train_state_exists(const char *path);
+
+/* ---- Soft targets (soft_targets.c) ---- */
+
+/* Mixup's draw for one batch: lambda ~ Beta(alpha, alpha) and a uniform
+ * permutation perm[0..n) of the batch, from a generator seeded by (seed,
+ * epoch, batch index within the epoch, shard index): a function of those
+ * alone, so a resumed run draws what an uninterrupted one would. */
+void fer__mixup_draw(uint64_t seed, uint32_t epoch, uint64_t batch,
+                     uint32_t shard, double alpha, int n, double *lambda,
+                     uint32_t *perm);
+/* targets (n x K) = (1 - s) onehot(labels) + s / K. */
+void fer__label_targets(const int32_t *labels, int n, int K, double smoothing,
+                        float *targets);
+/* Mixes the batch with its permuted copy: row i of x (sample_floats),
+ * targets (K) and weights (1; may be NULL) becomes lambda row_i + (1 -
+ * lambda) row_perm(i). `scratch` holds n x max(sample_floats, K) floats. */
+void fer__mixup_apply(float *x, size_t sample_floats, float *targets, int K,
+                      float *weights, int n, double lambda, const uint32_t *perm,
+                      float *scratch);
+/* Distillation: targets_i <- (1 - weight) targets_i + weight softmax(log
+ * teacher_i / T), teacher_i being the teacher's output probabilities
+ * (p^(1/T) normalised; p = 0 stays 0). FER_ERR_INVALID_ARGUMENT when a
+ * teacher output is negative, not finite, or a row is all 0. */
+fer_status fer__distill_targets(const float *teacher, float *targets, int n,
+                                int K, double weight, double temperature);
 
 /* Copies every tensor of `src` into `dst` (same architecture). */
 fer_status fer__model_copy_tensors(fer_model *dst, const fer_model *src,

@@ -42,6 +42,22 @@ static inline double tu_max_abs_diff(const float *a, const double *b, size_t n) 
   return worst;
 }
 
+/* A model from architecture text with Glorot-uniform weights (NULL, and a
+ * failed check, when the text is refused). */
+static inline fer_model *tu_model(const char *arch, uint64_t seed) {
+  fer_model *m = NULL;
+  CHECK_OK(fer_model_from_text(arch, &m));
+  if (m) CHECK_OK(fer_model_init_weights(m, FER_INIT_GLOROT_UNIFORM, seed));
+  return m;
+}
+
+/* The model's trainable parameter count (the flat buffers' size). */
+static inline size_t tu_trainable(const fer_model *m) {
+  long t = 0;
+  fer_model_num_params(m, &t, NULL);
+  return (size_t)t;
+}
+
 static inline float *tu_alloc(size_t n) {
   float *p = calloc(n ? n : 1, sizeof(float));
   if (!p) abort();

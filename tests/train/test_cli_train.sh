@@ -2,7 +2,8 @@
 # fer train / fer eval end to end on a tiny synthetic folder data set (PGM
 # images written here): exit codes for bad arguments (2) and bad data (1),
 # a run that writes model, state, history and curves, a resume that extends
-# it, and an evaluation with TTA, CSV and confusion SVG.
+# it, soft targets (mixup, a teacher), and an evaluation with TTA, CSV and
+# confusion SVG.
 set -u
 fer=$1
 dir=$(mktemp -d)
@@ -39,6 +40,16 @@ common="--arch $dir/tiny.arch --batch 8 --threads 1 --flip 0.5 --quiet \
 # A resume with another seed is refused (runtime failure).
 "$fer" train "$dir/data" --val "$dir/data" --epochs 4 --seed 5 $common 2> /dev/null
 [ $? -eq 1 ] || fail "resume with another seed must exit 1"
+
+# Soft targets: mixup, and distillation from the model just trained.
+"$fer" train "$dir/data" --no-val --epochs 1 --arch "$dir/tiny.arch" --batch 8 --threads 1 \
+  --quiet --mixup 0.4 --teacher "$dir/model.ferm" --distill-weight 0.7 --temperature 2 \
+  --out "$dir/student.ferm" || fail "train with --mixup and --teacher"
+[ -s "$dir/student.ferm" ] || fail "student model"
+"$fer" train "$dir/data" --no-val --arch "$dir/tiny.arch" --mixup -1 2> /dev/null
+[ $? -eq 2 ] || fail "--mixup -1 must exit 2"
+"$fer" train "$dir/data" --no-val --arch "$dir/tiny.arch" --teacher "$dir/missing.ferm" 2> /dev/null
+[ $? -eq 1 ] || fail "a missing teacher must exit 1"
 
 "$fer" eval "$dir/model.ferm" "$dir/data" --tta --csv "$dir/eval.csv" \
   --confusion-svg "$dir/confusion.svg" > "$dir/eval.txt" || fail "eval"

@@ -23,19 +23,6 @@ static const char bn_arch[] =
     "input 2x8x8\nconv 4 3x3 same nobias\nbn\nrelu\nmax 2x2/2\nflatten\n"
     "dense 5\nsoftmax\n";
 
-static fer_model *make(const char *arch, uint64_t seed) {
-  fer_model *m = NULL;
-  CHECK_OK(fer_model_from_text(arch, &m));
-  if (m) CHECK_OK(fer_model_init_weights(m, FER_INIT_GLOROT_UNIFORM, seed));
-  return m;
-}
-
-static size_t trainable(const fer_model *m) {
-  long t = 0;
-  fer_model_num_params(m, &t, NULL);
-  return (size_t)t;
-}
-
 static fer_optimizer *make_opt(fer_optimizer_kind kind) {
   fer_optimizer *opt = NULL;
   CHECK_OK(fer_optimizer_create(kind, &opt));
@@ -68,14 +55,14 @@ static double max_diff(const float *a, const float *b, size_t n, double *scale) 
  * relative to the largest parameter. */
 static double split_vs_full(const char *arch, fer_optimizer_kind kind,
                             const float *class_weights, int weighted) {
-  fer_model *full = make(arch, 3), *split = make(arch, 3);
+  fer_model *full = tu_model(arch, 3), *split = tu_model(arch, 3);
   fer_optimizer *opt_full = make_opt(kind), *opt_split = make_opt(kind);
   if (!full || !split) return INFINITY;
   if (class_weights) {
     CHECK_OK(fer_model_set_class_weights(full, class_weights, CLASSES));
     CHECK_OK(fer_model_set_class_weights(split, class_weights, CLASSES));
   }
-  const size_t P = trainable(full), per = 2 * 8 * 8;
+  const size_t P = tu_trainable(full), per = 2 * 8 * 8;
   float *x = tu_alloc((size_t)N * per), *g1 = tu_alloc(P), *g2 = tu_alloc(P),
         *a = tu_alloc(P), *b = tu_alloc(P);
   int32_t labels[N];
@@ -151,13 +138,13 @@ static void test_two_halves_are_train_step(void) {
   static const char arch[] =
       "input 2x8x8\nconv 4 3x3 same nobias\nbn\nrelu\nmax 2x2/2\nflatten\n"
       "drop 0.3\ndense 5\nsoftmax\n";
-  fer_model *a = make(arch, 9), *b = make(arch, 9);
+  fer_model *a = tu_model(arch, 9), *b = tu_model(arch, 9);
   fer_optimizer *oa = make_opt(FER_OPTIMIZER_ADAM), *ob = make_opt(FER_OPTIMIZER_ADAM);
   CHECK_OK(fer_optimizer_set(oa, FER_OPT_CLIP_NORM, 0.5));
   CHECK_OK(fer_optimizer_set(ob, FER_OPT_CLIP_NORM, 0.5));
   CHECK_OK(fer_model_set_seed(a, 5));
   CHECK_OK(fer_model_set_seed(b, 5));
-  const size_t P = trainable(a);
+  const size_t P = tu_trainable(a);
   float *x = tu_alloc((size_t)N * 2 * 8 * 8), *pa = tu_alloc(P), *pb = tu_alloc(P);
   int32_t labels[N];
   for (int step = 0; step < STEPS; step++) {
@@ -190,7 +177,7 @@ static void test_two_halves_are_train_step(void) {
 
 /* The flat layouts, against the per-layer tensors. */
 static void test_layouts(void) {
-  fer_model *m = make(bn_arch, 4);
+  fer_model *m = tu_model(bn_arch, 4);
   if (!m) return;
   CHECK_EQ_INT(fer_flat_layout_version(), FER_FLAT_LAYOUT_VERSION);
   CHECK_EQ_INT(FER_FLAT_LAYOUT_VERSION, 1);
@@ -258,11 +245,11 @@ static void test_layouts(void) {
 /* A set gradient is what apply steps with: plain SGD is p - lr g, which
  * float arithmetic gives exactly here. */
 static void test_set_then_apply(void) {
-  fer_model *m = make(plain_arch, 6);
+  fer_model *m = tu_model(plain_arch, 6);
   fer_optimizer *opt = NULL;
   CHECK_OK(fer_optimizer_create(FER_OPTIMIZER_SGD, &opt));
   CHECK_OK(fer_optimizer_set(opt, FER_OPT_LEARNING_RATE, 0.5));
-  const size_t P = trainable(m);
+  const size_t P = tu_trainable(m);
   float *p0 = tu_alloc(P), *g = tu_alloc(P), *p1 = tu_alloc(P);
   CHECK_OK(fer_model_get_parameters(m, p0, P, NULL));
   tu_fill(g, P, 11, -1.0f, 1.0f);
@@ -294,7 +281,7 @@ static void test_set_then_apply(void) {
   CHECK_EQ_INT(S, 0);
   CHECK_OK(fer_model_set_statistics(m, NULL, 0));
   /* An optimizer bound to another model shape. */
-  fer_model *other = make(bn_arch, 1);
+  fer_model *other = tu_model(bn_arch, 1);
   float *x = tu_alloc((size_t)N * 2 * 8 * 8);
   int32_t labels[N];
   batch(1, x, labels);

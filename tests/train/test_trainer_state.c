@@ -1,7 +1,8 @@
 /* Resumable training: a run killed with SIGKILL (after an epoch's state was
  * written, and in the middle of the next epoch) and resumed in a new process
- * ends with the same weights, bit for bit, as an uninterrupted run; the
- * state file's corruption and truncation are rejected. */
+ * ends with the same weights, bit for bit, as an uninterrupted run (also
+ * with soft targets: mixup and a distillation teacher); the state file's
+ * corruption and truncation are rejected. */
 #include <signal.h>
 #include <stdio.h>
 #include <sys/wait.h>
@@ -13,6 +14,8 @@ enum { EPOCHS = 4, KILL_AFTER_EPOCH = 1 };
 
 static fer_dataset *train_set, *val_set;
 static fer_augment *augment;
+static fer_model *teacher; /* used when soft_targets is set */
+static int soft_targets;
 
 /* Every run trains the same way: Adam, a step schedule, plateau on
  * val_loss, early stopping that never fires, flips and shifts, dropout. */
@@ -29,6 +32,11 @@ static fer_status run_fit(const char *state, fer_train_callback cb, void *user,
   fer_trainer_set(tr, FER_TRAIN_EARLY_STOP_PATIENCE, 50);
   fer_trainer_set(tr, FER_TRAIN_RESTORE_BEST, 1);
   fer_trainer_set_augment(tr, augment);
+  if (soft_targets) {
+    fer_trainer_set(tr, FER_TRAIN_MIXUP, 0.4);
+    fer_trainer_set_teacher(tr, teacher);
+    fer_trainer_set(tr, FER_TRAIN_DISTILL_TEMPERATURE, 2.0);
+  }
   if (state) fer_trainer_set_path(tr, FER_TRAIN_PATH_STATE, state);
   fer_trainer_set_callback(tr, cb, user);
   fer_status st = fer_trainer_fit(tr, m, train_set, val_set);
@@ -171,10 +179,16 @@ int main(void) {
   snprintf(final_path, sizeof final_path, "%s.final.ferm", state_path);
   /* Forks first: the parent must not have started OpenMP threads. */
   RUN(test_resume_after_sigkill);
+  teacher = toy_model();
+  fer_model_init_weights(teacher, FER_INIT_HE_UNIFORM, 8);
+  soft_targets = 1;
+  RUN(test_resume_after_sigkill);
+  soft_targets = 0;
   RUN(test_state_rejects_damage);
   remove(state_path);
   remove(final_path);
   fer_augment_free(augment);
+  fer_model_free(teacher);
   fer_dataset_free(train_set);
   fer_dataset_free(val_set);
   return harness_finish();

@@ -101,8 +101,12 @@ signature("fer_model_evaluate", c_status, c_ptr, c_float_p, c_int32_p, c_int,
           P(c_float), P(c_float))
 signature("fer_model_train_step", c_status, c_ptr, c_ptr, c_float_p, c_int32_p,
           c_int, P(c_float), P(c_float))
+signature("fer_model_train_step_soft", c_status, c_ptr, c_ptr, c_float_p, c_float_p,
+          c_size, c_float_p, c_int, P(c_float), P(c_float))
 # The flat-buffer training API (fer/train.h): a step in two halves.
 signature("fer_flat_layout_version", c_int)
+signature("fer_model_compute_gradients_soft", c_status, c_ptr, c_float_p, c_float_p,
+          c_size, c_float_p, c_int, P(c_float), P(c_float), P(c_double))
 signature("fer_model_compute_gradients", c_status, c_ptr, c_float_p, c_int32_p, c_int,
           P(c_float), P(c_float), P(c_double))
 signature("fer_model_apply_gradients", c_status, c_ptr, c_ptr)
@@ -773,6 +777,29 @@ class Model(Handle):
         del keep, lkeep
         return loss.value, acc.value
 
+    def _soft(self, x, targets, sample_weights):
+        """Pointers, keepalives and counts of a soft-target batch."""
+        ptr, keep, n = self._batch(x)
+        tptr, tkeep, tn = _buffers.floats_in(targets)
+        wptr, wkeep = None, None
+        if sample_weights is not None:
+            wptr, wkeep, wn = _buffers.floats_in(sample_weights)
+            if wn != n:
+                raise _invalid("%d inputs but %d sample weights" % (n, wn))
+        return ptr, tptr, tn, wptr, n, (keep, tkeep, wkeep)
+
+    def train_step_soft(self, optimizer, x, targets, sample_weights=None):
+        """One step against soft targets (n x classes, rows summing to 1),
+        optionally weighted per image; (loss, accuracy) before it. The
+        model's label smoothing and class weights do not apply."""
+        ptr, tptr, tn, wptr, n, keep = self._soft(x, targets, sample_weights)
+        loss, acc = c_float(), c_float()
+        _lib.call("fer_model_train_step_soft", self._mutable(), optimizer._h, ptr,
+                  tptr, tn, wptr, n, ctypes.byref(loss), ctypes.byref(acc))
+        optimizer._model = self
+        del keep
+        return loss.value, acc.value
+
     # -- a step in two halves, and flat copies (data-parallel training) -----
     def compute_gradients(self, x, y):
         """Forward, loss and backward on a batch, no update: (loss, accuracy,
@@ -786,6 +813,16 @@ class Model(Handle):
         _lib.call("fer_model_compute_gradients", self._mutable(), ptr, lptr, n,
                   ctypes.byref(loss), ctypes.byref(acc), ctypes.byref(weight))
         del keep, lkeep
+        return loss.value, acc.value, weight.value
+
+    def compute_gradients_soft(self, x, targets, sample_weights=None):
+        """compute_gradients against soft targets (see train_step_soft):
+        (loss, accuracy, weight), weight = the sum of the sample weights."""
+        ptr, tptr, tn, wptr, n, keep = self._soft(x, targets, sample_weights)
+        loss, acc, weight = c_float(), c_float(), c_double()
+        _lib.call("fer_model_compute_gradients_soft", self._mutable(), ptr, tptr, tn,
+                  wptr, n, ctypes.byref(loss), ctypes.byref(acc), ctypes.byref(weight))
+        del keep
         return loss.value, acc.value, weight.value
 
     def apply_gradients(self, optimizer):

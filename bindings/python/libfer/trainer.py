@@ -30,6 +30,7 @@ signature("fer_trainer_set_path", c_status, c_ptr, c_int, c_str)
 signature("fer_trainer_set_optimizer", c_status, c_ptr, c_ptr)
 signature("fer_trainer_set_schedule", c_status, c_ptr, c_ptr)
 signature("fer_trainer_set_augment", c_status, c_ptr, c_ptr)
+signature("fer_trainer_set_teacher", c_status, c_ptr, c_ptr)
 signature("fer_trainer_set_class_weights", c_status, c_ptr, c_float_p, c_int)
 signature("fer_trainer_set_callback", c_status, c_ptr, c_ptr, c_ptr)
 # The all-reduce of a data-parallel fit (fer_train_allreduce).
@@ -143,6 +144,14 @@ class Trainer(_Keyed):
     def set_augment(self, augment):
         """An ``Augment`` applied to training batches (None: none)."""
         self._borrow("augment", "fer_trainer_set_augment", augment)
+        return self
+
+    def set_teacher(self, teacher):
+        """A ``Model`` to distil from (None: none): targets become
+        (1 - distill_weight) label + distill_weight softmax(log p / T),
+        p the teacher's outputs, T = distill_temperature. Mixup is the
+        ``mixup`` key (alpha; 0 = off)."""
+        self._borrow("teacher", "fer_trainer_set_teacher", teacher)
         return self
 
     def set_class_weights(self, weights):
