@@ -20,8 +20,8 @@
 static const char *const member_text[] = {
     "input 1x12x12\nconv 4 3x3 same\nbn\nrelu\nmax 2x2/2\nflatten\ndense 5\nsoftmax\n",
     "input 1x12x12\nconv 3 3x3 valid nobias\nrelu\ngap\ndense 5 nobias\nsoftmax\n",
-    "input 1x12x12\nb0 = conv 4 3x3 same\nrelu\nconv 4 3x3 same\nadd b0\nb1 = relu\n"
-    "avg 2x2/2 from=b1\nflatten\ndense 5\nsoftmax\n",
+    ("input 1x12x12\nb0 = conv 4 3x3 same\nrelu\nconv 4 3x3 same\nadd b0\nb1 = relu\n"
+     "avg 2x2/2 from=b1\nflatten\ndense 5\nsoftmax\n"),
 };
 
 static fer_model *member(int which, uint64_t seed) {
